@@ -1,0 +1,5 @@
+"""txtest: keep command-line documentation true."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
