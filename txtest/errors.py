@@ -19,7 +19,9 @@ class ExitCode(enum.IntEnum):
 class InputError(Exception):
     """Input txtest cannot use: shown as `PATH:LINE: error: MESSAGE`, exit 2."""
 
-    def __init__(self, message: str, location: Location | None = None, path: str | None = None) -> None:
+    def __init__(
+        self, message: str, location: Location | None = None, path: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.location = location

@@ -244,10 +244,12 @@ class DocumentResult:
     """The kept work dir (`--keep-tmp`)."""
     notes: tuple[str, ...] = field(default=())
     """Extra lines for the report (e.g. files updated)."""
+    error: str | None = None
+    """An input error found while running (shown as is; the run exits 2)."""
 
     @property
     def is_ok(self) -> bool:
-        return all(block.is_ok for block in self.blocks)
+        return self.error is None and all(block.is_ok for block in self.blocks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +258,8 @@ class RunOptions:
 
     timeout: float = 60.0
     shell: str = "bash"
-    term: TermMode = TermMode.AUTO
+    term: TermMode | None = None
+    """`--term`; None: auto for Markdown, raw for cram (which compares exactly)."""
     workdir: Path | None = None
     keep_tmp: bool = False
     fail_fast: bool = False

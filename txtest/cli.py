@@ -1,0 +1,237 @@
+"""The `txtest` command: options in, documents run, report out, exit status (SPEC §7, §8)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+import click
+
+from txtest import __version__
+from txtest.discover import Target, find_documents
+from txtest.errors import ExitCode, InputError
+from txtest.model import Document, DocumentResult, RunOptions, TermMode
+from txtest.parse import DEFAULT_LANGS, read_document
+from txtest.report import (
+    count_blocks,
+    format_document,
+    format_input_error,
+    format_summary,
+    format_update_hint,
+)
+from txtest.runner import run_document
+from txtest.session import become_subreaper, reap_orphans
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: unwind, killing every session on the way."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the command line (and pyproject) said, checked."""
+
+    paths: tuple[str, ...]
+    run: RunOptions
+    langs: tuple[str, ...]
+    color: bool
+    verbosity: int
+    list_only: bool
+
+
+def _positive(value: float | None, name: str) -> float | None:
+    if value is not None and not value > 0:
+        raise click.BadParameter(
+            f"must be a positive number of seconds, not {value:g}", param_hint=name
+        )
+    return value
+
+
+def _langs(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return DEFAULT_LANGS
+    words = tuple(word.strip().lower() for word in value.split(",") if word.strip())
+    if not words:
+        raise click.BadParameter("needs at least one info-string word", param_hint="--lang")
+    return words
+
+
+def use_color(choice: str, stream: TextIO, environ: dict[str, str]) -> bool:
+    """`--color`: always/never win; auto looks at NO_COLOR, FORCE_COLOR, then the terminal."""
+    if choice != "auto":
+        return choice == "always"
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty()
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1)
+@click.option(
+    "-x", "--fail-fast", is_flag=True, help="After the first failing block, start nothing new."
+)
+@click.option(
+    "-k", "keyword", metavar="TEXT", help="Run only blocks one of whose commands contains TEXT."
+)
+@click.option("--timeout", type=float, help="Per-command timeout in seconds (default 60).")
+@click.option("--shell", metavar="PATH", help="The shell to run (bash-compatible; default bash).")
+@click.option("--lang", metavar="LIST", help="Comma-separated info-string words that mark a block.")
+@click.option(
+    "--workdir", type=click.Path(file_okay=False, exists=True), help="Start every document in DIR."
+)
+@click.option("--keep-tmp", is_flag=True, help="Keep each document's work dir and print where.")
+@click.option(
+    "--term", type=click.Choice([mode.value for mode in TermMode]), help="Default output handling."
+)
+@click.option(
+    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
+)
+@click.option("-v", "--verbose", is_flag=True, help="A line per command.")
+@click.option("-q", "--quiet", is_flag=True, help="Only failures and the summary.")
+@click.option("--list", "list_only", is_flag=True, help="List blocks and commands; run nothing.")
+@click.version_option(__version__, "--version", prog_name="txtest")
+def command(
+    paths: tuple[str, ...],
+    fail_fast: bool,
+    keyword: str | None,
+    timeout: float | None,
+    shell: str | None,
+    lang: str | None,
+    workdir: str | None,
+    keep_tmp: bool,
+    term: str | None,
+    color: str,
+    verbose: bool,
+    quiet: bool,
+    list_only: bool,
+) -> None:
+    """Run the shell transcripts in PATHs (Markdown, cram .t, directories) and diff their output.
+
+    PATH:LINE runs only the block holding that line (and, unreported, what it depends on).
+    """
+    if verbose and quiet:
+        raise click.UsageError("choose one of -v and -q")
+    settings = Settings(
+        paths=paths,
+        run=RunOptions(
+            timeout=_positive(timeout, "--timeout") or 60.0,
+            shell=shell or "bash",
+            term=TermMode(term) if term else None,
+            workdir=Path(workdir) if workdir else None,
+            keep_tmp=keep_tmp,
+            fail_fast=fail_fast,
+            keyword=keyword,
+        ),
+        langs=_langs(lang),
+        color=use_color(color, sys.stdout, dict(os.environ)),
+        verbosity=1 if verbose else -1 if quiet else 0,
+        list_only=list_only,
+    )
+    sys.exit(execute(settings, sys.stdout, sys.stderr))
+
+
+def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
+    """Find, parse, run and report; return the exit status."""
+    targets, errors = find_documents(settings.paths)
+    for error in errors:
+        err.write(format_input_error(error, color=settings.color) + "\n")
+    documents: list[tuple[Target, Document]] = []
+    for target in targets:
+        try:
+            documents.append((target, read_document(target.path, target.display, settings.langs)))
+        except InputError as error:
+            errors.append(error)
+            err.write(format_input_error(error, color=settings.color) + "\n")
+    if settings.list_only:
+        out.write(list_documents([document for _, document in documents]))
+        return ExitCode.INPUT_ERROR if errors else ExitCode.OK
+    results = run_all(settings, documents, out, err)
+    return finish(settings, results, bool(errors), out)
+
+
+def run_all(
+    settings: Settings, documents: Sequence[tuple[Target, Document]], out: TextIO, err: TextIO
+) -> list[DocumentResult]:
+    """Run documents one after another, reporting each as it completes."""
+    stop = threading.Event()
+    results: list[DocumentResult] = []
+    for target, document in documents:
+        if stop.is_set():
+            break
+        options = replace(settings.run, lines=target.lines)
+        result = run_document(document, options, stop)
+        results.append(result)
+        _show(settings, result, out, err)
+        if result.error is not None and settings.run.fail_fast:
+            stop.set()
+    return results
+
+
+def _show(settings: Settings, result: DocumentResult, out: TextIO, err: TextIO) -> None:
+    if result.error is not None:
+        err.write(result.error + "\n")
+        return
+    out.write(format_document(result, color=settings.color, verbosity=settings.verbosity))
+    if result.keep_tmp is not None:
+        out.write(f"{result.document.display}: kept work dir {result.keep_tmp}\n")
+    out.flush()
+
+
+def finish(
+    settings: Settings, results: Sequence[DocumentResult], had_errors: bool, out: TextIO
+) -> int:
+    """The hint, the summary line, and the exit status."""
+    passed, failed, skipped = count_blocks(results)
+    failing = [
+        result.document.display for result in results if not result.is_ok and result.error is None
+    ]
+    if failing:
+        out.write(format_update_hint(failing) + "\n")
+    out.write(format_summary(passed, failed, skipped) + "\n")
+    out.flush()
+    if had_errors or any(result.error is not None for result in results):
+        return ExitCode.INPUT_ERROR
+    return ExitCode.FAILED if failed else ExitCode.OK
+
+
+def list_documents(documents: Sequence[Document]) -> str:
+    """`--list`: every block with its directives, and its commands."""
+    lines: list[str] = []
+    for document in documents:
+        for block in document.blocks:
+            kind = "hidden commands" if block.hidden else "block"
+            said = block.directives.describe()
+            lines.append(f"{block.location}: {kind}" + (f" [{said}]" if said else ""))
+            for cmd in block.commands:
+                first, *rest = cmd.source.split("\n")
+                lines.append(f"  {cmd.location}: $ {first}")
+                lines.extend(f"    > {more}" for more in rest)
+    return "".join(line + "\n" for line in lines)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the command, turning Ctrl-C and SIGTERM into a clean exit."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    become_subreaper()
+    try:
+        command.main(args=list(argv) if argv is not None else None, prog_name="txtest")
+    except Interrupted as interrupt:
+        sys.stderr.write("txtest: interrupted; every session was stopped\n")
+        signum = interrupt.args[0] if interrupt.args else signal.SIGINT
+        sys.exit(ExitCode.INTERRUPTED if signum == signal.SIGINT else 128 + signum)
+    finally:
+        reap_orphans()

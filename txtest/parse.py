@@ -1,0 +1,530 @@
+"""Documents to blocks: Markdown through markdown-it-py (SPEC §3) and the cram format (§9).
+
+This is the only module that imports markdown_it. Line numbers come from the
+tokens' ``map`` (0-based, half-open source line ranges); a token's de-indented
+``content`` supplies the text of each line, with list indentation and block
+quote markers already taken off.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import posixpath
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from txtest.errors import InputError
+from txtest.matchers import PatternError, compile_line
+from txtest.model import (
+    NO_DIRECTIVES,
+    Block,
+    Command,
+    Directives,
+    DocFormat,
+    Document,
+    FileFixture,
+    Item,
+    Location,
+    Span,
+    TermMode,
+)
+
+DEFAULT_LANGS: tuple[str, ...] = ("console", "shell-session", "sh-session", "terminal", "txtest")
+"""Info-string words that mark a console block unless `--lang` replaces them."""
+
+_Line = tuple[int, str]
+"""A line of a block: its 0-based source index and its text."""
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_BOM = "\ufeff"
+_CRAM_INDENT = "  "
+_EXIT_STATUS = re.compile(r"\[(0|[1-9][0-9]{0,2})\]")
+_HIDDEN_OPENING = "<!-- txtest"
+_DIRECTIVE = re.compile(r"<!--\s*txtest:(?P<words>(?:(?!-->).)*)-->", re.DOTALL)
+_TXTEST_COMMENT = re.compile(r"<!--\s*txtest(?![\w-])")
+_CONTAINER_MARKER = re.compile(r"[^>\s]")
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_SESSION_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_KNOWN_DIRECTIVES = "skip, timeout=SECONDS, session=NAME, term=auto|render|strip|raw, file=PATH"
+_TERM_MODES = ", ".join(mode.value for mode in TermMode)
+
+
+class _Kind(enum.Enum):
+    """What a line inside a block is (SPEC §3.2)."""
+
+    COMMAND = "command"
+    STOP = "stop"
+    CONTINUATION = "continuation"
+    OUTPUT = "output"
+
+
+class _Part(enum.Enum):
+    """What a Markdown token is to txtest."""
+
+    FENCE = "fence"
+    HIDDEN = "hidden"
+    DIRECTIVE = "directive"
+    OTHER = "other"
+
+
+@dataclass(slots=True)
+class _Draft:
+    """A command being read: its `$`/`>` lines, then every line after them."""
+
+    source: list[_Line]
+    output: list[_Line] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """One directive as written, with the line of the comment holding it."""
+
+    name: str
+    value: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every step of a Markdown parse needs to know about the document."""
+
+    display: str
+    lines: Sequence[str]
+    langs: frozenset[str]
+
+    def at(self, index: int) -> Location:
+        """The location of a 0-based source line index."""
+        return Location(self.display, index + 1)
+
+
+def split_lines(text: str) -> list[str]:
+    """Split source text into lines, numbered as markdown-it numbers them."""
+    lines = _NEWLINE.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def read_document(path: Path, display: str, langs: tuple[str, ...] = DEFAULT_LANGS) -> Document:
+    """Read the document at path and parse it; display is how messages name it."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise InputError(f"cannot read the document: {reason}", path=display) from None
+    return parse_document(_decode(data, display), display, path, langs)
+
+
+def _decode(data: bytes, display: str) -> str:
+    """Decode UTF-8, or name the line of the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start].decode("utf-8")
+        line = len(_NEWLINE.findall(before)) + 1
+        message = f"not valid UTF-8 (byte 0x{data[error.start]:02x}); save the document as UTF-8"
+        raise InputError(message, Location(display, line)) from None
+
+
+def parse_document(
+    text: str, display: str, path: Path, langs: tuple[str, ...] = DEFAULT_LANGS
+) -> Document:
+    """Parse a document's text: cram for `*.t`, Markdown for anything else."""
+    body = text.removeprefix(_BOM)
+    if path.suffix == ".t":
+        return Document(path, display, DocFormat.CRAM, _parse_cram(body, display))
+    return Document(path, display, DocFormat.MARKDOWN, _parse_markdown(body, display, langs))
+
+
+# cram (SPEC §9)
+
+
+def _parse_cram(text: str, display: str) -> tuple[Item, ...]:
+    """Every run of two-space-indented lines with a command in it, as a block."""
+    blocks = (_cram_block(run, display) for run in _cram_runs(split_lines(text)))
+    return tuple(block for block in blocks if block.commands)
+
+
+def _cram_runs(lines: Sequence[str]) -> list[list[_Line]]:
+    """Maximal runs of transcript lines, their two spaces taken off."""
+    runs: list[list[_Line]] = []
+    previous = -2
+    for index, text in enumerate(lines):
+        if not text.startswith(_CRAM_INDENT):
+            continue
+        if index != previous + 1:
+            runs.append([])
+        runs[-1].append((index, text[len(_CRAM_INDENT) :]))
+        previous = index
+    return runs
+
+
+def _cram_block(run: Sequence[_Line], display: str) -> Block:
+    """One run of cram transcript lines as a block."""
+    first, last = run[0][0], run[-1][0]
+    return Block(
+        location=Location(display, first + 1),
+        commands=_parse_commands(run, display, cram=True),
+        span=Span(first, last + 1),
+        prefix=_CRAM_INDENT,
+    )
+
+
+# Markdown (SPEC §3)
+
+
+def _parse_markdown(text: str, display: str, langs: tuple[str, ...]) -> tuple[Item, ...]:
+    """The blocks and file fixtures of a Markdown document, in source order."""
+    context = _Context(display, split_lines(text), frozenset(lang.lower() for lang in langs))
+    items: list[Item] = []
+    pending: tuple[_Word, ...] = ()
+    for token in MarkdownIt("commonmark").parse(text):
+        part = _classify(token, context)
+        if part is _Part.DIRECTIVE:
+            pending = _merge(pending, _directive_words(token, context), display)
+            continue
+        if part is _Part.FENCE:
+            item = _fence_item(token, context, pending)
+        elif part is _Part.HIDDEN:
+            item = _hidden_block(token, context, pending)
+        else:
+            continue
+        pending = ()
+        if item is not None:
+            items.append(item)
+    if pending:
+        message = (
+            "this directive comment applies to nothing: "
+            "no fenced block or '<!-- txtest' comment follows it"
+        )
+        raise InputError(message, Location(display, pending[0].line))
+    return tuple(items)
+
+
+def _classify(token: Token, context: _Context) -> _Part:
+    """Tell fences, hidden-command comments and directive comments from the rest."""
+    if token.type == "fence":
+        return _Part.FENCE
+    if token.type != "html_block":
+        return _Part.OTHER
+    text = token.content.strip()
+    if text.split("\n", 1)[0].strip() == _HIDDEN_OPENING:
+        return _Part.HIDDEN
+    if _DIRECTIVE.fullmatch(text):
+        return _Part.DIRECTIVE
+    if _TXTEST_COMMENT.match(text):
+        message = (
+            "malformed txtest comment: write directives as '<!-- txtest: WORD ... -->' "
+            "with nothing after '-->', or hidden commands as a line '<!-- txtest', "
+            "the commands, then '-->'"
+        )
+        raise InputError(message, context.at(_start(token)))
+    return _Part.OTHER
+
+
+def _start(token: Token) -> int:
+    """The 0-based index of a block token's first source line."""
+    return _span(token).start
+
+
+def _span(token: Token) -> Span:
+    """The source lines a block token covers."""
+    assert token.map is not None, "block tokens always carry a line map"
+    return Span(token.map[0], token.map[1])
+
+
+def _fence_item(token: Token, context: _Context, pending: Sequence[_Word]) -> Item | None:
+    """A console fence as a block, a `file=` fence as a fixture, or nothing."""
+    info = token.info.split()
+    if info and info[0].lower() in context.langs:
+        return _console_block(token, context, pending)
+    return _file_fixture(token, context, pending)
+
+
+def _console_block(token: Token, context: _Context, pending: Sequence[_Word]) -> Block | None:
+    """A console fence as a block; None when it holds no command."""
+    span = _span(token)
+    directives = _block_directives(pending, context, f"the console block at line {span.start + 1}")
+    lines = [(span.start + 1 + i, text) for i, text in enumerate(split_lines(token.content))]
+    commands = _parse_commands(lines, context.display, cram=False)
+    if not commands:
+        return None
+    return Block(
+        location=context.at(span.start),
+        commands=commands,
+        directives=directives,
+        span=span,
+        prefix=_prefix(lines, context.lines, span.start, token.markup),
+    )
+
+
+def _file_fixture(token: Token, context: _Context, pending: Sequence[_Word]) -> FileFixture | None:
+    """A non-console fence under a `file=` directive as a fixture."""
+    word = next((word for word in pending if word.name == "file"), None)
+    if word is None:
+        return None
+    return FileFixture(Location(context.display, word.line), word.value, token.content)
+
+
+def _hidden_block(token: Token, context: _Context, pending: Sequence[_Word]) -> Block | None:
+    """A `<!-- txtest` comment as a hidden block; None when it holds no command."""
+    span = _span(token)
+    directives = _block_directives(
+        pending, context, f"the hidden-command comment at line {span.start + 1}"
+    )
+    lines = _hidden_lines(token, context)
+    commands = _parse_commands(lines, context.display, cram=False)
+    if not commands:
+        return None
+    return Block(
+        location=context.at(span.start),
+        commands=commands,
+        directives=directives,
+        hidden=True,
+        span=span,
+        prefix=_prefix(lines, context.lines, span.start, "<!--"),
+    )
+
+
+def _hidden_lines(token: Token, context: _Context) -> list[_Line]:
+    """The lines of a hidden-command comment between `<!-- txtest` and `-->`."""
+    start = _start(token)
+    inner = split_lines(token.content)[1:]
+    if not inner or "-->" not in inner[-1]:
+        message = (
+            "the hidden-command comment '<!-- txtest' is not closed: end it with '-->' "
+            "(inside the same list item or block quote)"
+        )
+        raise InputError(message, context.at(start))
+    last = inner[-1].split("-->", 1)[0].rstrip()
+    texts = inner[:-1] + ([last] if last.strip() else [])
+    return [(start + 1 + i, text) for i, text in enumerate(texts)]
+
+
+def _prefix(lines: Sequence[_Line], source: Sequence[str], opening: int, marker: str) -> str:
+    """What stands before a block's content on its source lines.
+
+    Taken from the first content line that shows it; failing that, from what
+    stands before the opening marker, list markers turned into spaces.
+    """
+    for index, text in lines:
+        written = source[index]
+        if text.strip() and written.endswith(text):
+            return written[: len(written) - len(text)]
+    lead = source[opening][: max(source[opening].find(marker), 0)]
+    return _CONTAINER_MARKER.sub(" ", lead)
+
+
+# Directives (SPEC §3.4)
+
+
+def _directive_words(token: Token, context: _Context) -> tuple[_Word, ...]:
+    """The checked words of a `<!-- txtest: ... -->` comment."""
+    location = context.at(_start(token))
+    match = _DIRECTIVE.fullmatch(token.content.strip())
+    assert match is not None, "only directive comments get here"
+    words = match["words"].split()
+    if not words:
+        message = f"this directive comment names no directive; known: {_KNOWN_DIRECTIVES}"
+        raise InputError(message, location)
+    return _merge((), [_read_word(word, location) for word in words], context.display)
+
+
+def _read_word(word: str, location: Location) -> _Word:
+    """Check one directive word and keep its value."""
+    name, equals, value = word.partition("=")
+    if name not in ("skip", "timeout", "session", "term", "file"):
+        raise InputError(f"unknown directive {name!r}; known: {_KNOWN_DIRECTIVES}", location)
+    problem = _value_problem(name, value if equals else None)
+    if problem is not None:
+        raise InputError(problem, location)
+    return _Word(name, value, location.line)
+
+
+def _value_problem(name: str, value: str | None) -> str | None:
+    """What is wrong with a known directive's value, or None."""
+    match name:
+        case "skip":
+            return None if value is None else f"'skip' takes no value: write skip, not skip={value}"
+        case "timeout":
+            return _timeout_problem(value)
+        case "session":
+            return _session_problem(value)
+        case "term":
+            return _term_problem(value)
+        case _:
+            return _file_problem(value)
+
+
+def _timeout_problem(value: str | None) -> str | None:
+    """What is wrong with a `timeout=` value, or None."""
+    if value is not None and _SECONDS.fullmatch(value):
+        seconds = float(value)
+        if seconds > 0 and math.isfinite(seconds):
+            return None
+    written = "timeout" if value is None else f"timeout={value}"
+    return f"{written}: give a positive number of seconds, e.g. timeout=5 or timeout=0.5"
+
+
+def _session_problem(value: str | None) -> str | None:
+    """What is wrong with a `session=` value, or None."""
+    if value is not None and _SESSION_NAME.fullmatch(value):
+        return None
+    written = "session" if value is None else f"session={value}"
+    return f"{written}: give a name of letters, digits, '_', '.' or '-', e.g. session=server"
+
+
+def _term_problem(value: str | None) -> str | None:
+    """What is wrong with a `term=` value, or None."""
+    if value in {mode.value for mode in TermMode}:
+        return None
+    written = "term" if value is None else f"term={value}"
+    return f"{written}: give one of {_TERM_MODES}, e.g. term=strip"
+
+
+def _file_problem(value: str | None) -> str | None:
+    """What is wrong with a `file=` path, or None."""
+    if not value:
+        return "file needs a relative path, e.g. file=config.toml"
+    if value.startswith("/"):
+        return f"file={value} is an absolute path: give one relative to the work directory"
+    normal = posixpath.normpath(value)
+    if normal == ".." or normal.startswith("../"):
+        return f"file={value} climbs above the work directory: give a path below it"
+    if normal == "." or value.endswith("/"):
+        return f"file={value} names a directory: give a file's path, e.g. file=data/input.txt"
+    return None
+
+
+def _merge(pending: Sequence[_Word], words: Sequence[_Word], display: str) -> tuple[_Word, ...]:
+    """Add directive words to those waiting for the next block; none twice."""
+    merged = tuple(pending)
+    for word in words:
+        earlier = next((seen for seen in merged if seen.name == word.name), None)
+        if earlier is not None:
+            where = "" if earlier.line == word.line else f" (also on line {earlier.line})"
+            message = f"directive '{word.name}' is given twice{where}: keep one"
+            raise InputError(message, Location(display, word.line))
+        merged += (word,)
+    return merged
+
+
+def _block_directives(words: Sequence[_Word], context: _Context, what: str) -> Directives:
+    """The directives for a console block or hidden comment; `file=` is refused."""
+    if not words:
+        return NO_DIRECTIVES
+    values = {word.name: word for word in words}
+    if "file" in values:
+        message = (
+            f"file= cannot apply to {what}: it writes the content of a non-console block "
+            "(such as ```toml) to a file"
+        )
+        raise InputError(message, Location(context.display, values["file"].line))
+    timeout = values.get("timeout")
+    session = values.get("session")
+    term = values.get("term")
+    return Directives(
+        skip="skip" in values,
+        timeout=None if timeout is None else float(timeout.value),
+        session=None if session is None else session.value,
+        term=None if term is None else TermMode(term.value),
+        line=words[0].line,
+    )
+
+
+# Inside a block (SPEC §3.2)
+
+
+def _parse_commands(lines: Sequence[_Line], display: str, *, cram: bool) -> tuple[Command, ...]:
+    """The commands written in a block's lines."""
+    return tuple(_finish(draft, display, cram=cram) for draft in _drafts(lines, cram=cram))
+
+
+def _drafts(lines: Sequence[_Line], *, cram: bool) -> list[_Draft]:
+    """Group a block's lines by command; lines before the first and after `$` are dropped."""
+    drafts: list[_Draft] = []
+    current: _Draft | None = None
+    for index, text in lines:
+        kind = _line_kind(text, cram=cram)
+        if kind is _Kind.COMMAND:
+            current = _Draft([(index, text[2:])])
+            drafts.append(current)
+        elif kind is _Kind.STOP:
+            current = None
+        elif current is None:
+            continue
+        elif kind is _Kind.CONTINUATION and not current.output:
+            current.source.append((index, text[2:]))
+        else:
+            current.output.append((index, text))
+    return drafts
+
+
+def _line_kind(text: str, *, cram: bool) -> _Kind:
+    """What a line inside a block is; cram has no lone `$`."""
+    if not cram and text.rstrip(" \t") == "$":
+        return _Kind.STOP
+    if text.startswith("$ "):
+        return _Kind.COMMAND
+    if text == ">" or text.startswith("> "):
+        return _Kind.CONTINUATION
+    return _Kind.OUTPUT
+
+
+def _finish(draft: _Draft, display: str, *, cram: bool) -> Command:
+    """A command from its draft: expected lines, `[N]` status and span, patterns checked."""
+    output = draft.output if cram else _without_blank_tail(draft.output)
+    status, status_index = 0, None
+    if output and (found := _exit_status(output[-1][1])) is not None:
+        status, status_index = found, output[-1][0]
+        output = output[:-1] if cram else _without_blank_tail(output[:-1])
+    for index, text in output:
+        _check_expected(text, Location(display, index + 1))
+    return Command(
+        source="\n".join(text for _, text in draft.source),
+        location=Location(display, draft.source[0][0] + 1),
+        expected=tuple(text for _, text in output),
+        expected_span=_expected_span(draft, output, status_index),
+        exit_status=status,
+    )
+
+
+def _without_blank_tail(lines: Sequence[_Line]) -> list[_Line]:
+    """The lines without the empty (or blank) ones at their end."""
+    end = len(lines)
+    while end and not lines[end - 1][1].strip(" \t"):
+        end -= 1
+    return list(lines[:end])
+
+
+def _exit_status(text: str) -> int | None:
+    """N when the line is `[N]` with N in 0..255, else None."""
+    match = _EXIT_STATUS.fullmatch(text.rstrip(" \t"))
+    if match is None or int(match[1]) > 255:
+        return None
+    return int(match[1])
+
+
+def _expected_span(draft: _Draft, output: Sequence[_Line], status_index: int | None) -> Span:
+    """The source lines of a command's expected output and `[N]` line."""
+    indexes = [index for index, _ in output]
+    if status_index is not None:
+        indexes.append(status_index)
+    if not indexes:
+        after = draft.source[-1][0] + 1
+        return Span(after, after)
+    return Span(min(indexes), max(indexes) + 1)
+
+
+def _check_expected(text: str, location: Location) -> None:
+    """Refuse an expected line whose pattern cannot be compiled."""
+    try:
+        compile_line(text)
+    except PatternError as error:
+        raise InputError(f"expected output line: {error}", location) from None

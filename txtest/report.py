@@ -1,0 +1,311 @@
+"""What the user reads: failing commands with their diffs, per-document counts, the summary.
+
+The only module that knows about colours: colorama's codes are inserted when asked
+for, and colorama is never initialised here.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from colorama import Fore, Style
+
+from txtest.errors import InputError
+from txtest.model import (
+    BlockResult,
+    CommandResult,
+    DiffLine,
+    DocumentResult,
+    Location,
+    Outcome,
+)
+
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+"""Verbosity levels: only failures; failures and a line per document; a line per command."""
+CONTEXT = 3
+"""Unchanged lines shown around each change of a diff."""
+WHOLE_DIFF = 10
+"""A diff of at most this many lines is shown whole, as one hunk."""
+MAX_LINE = 2000
+"""Longer lines are cut in the display."""
+INDENT = "    "
+ESCAPES_HINT = (
+    "hint: the output holds escape sequences; --term render "
+    "(or the term=render directive) compares what a terminal shows"
+)
+
+_TAG_COLOURS = {"-": Fore.RED, "+": Fore.GREEN, " ": ""}
+_VERDICT_COLOURS = {
+    "ok": Fore.GREEN,
+    "FAILED": Style.BRIGHT + Fore.RED,
+    "skipped": Fore.YELLOW,
+    "updated": Fore.YELLOW,
+}
+# Control characters (tab included), DEL, C1 controls and surrogates (undecodable
+# bytes): shown escaped, as an `(esc)` line would hold them, never sent raw.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_NAMED_ESCAPES = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
+
+
+def format_document(result: DocumentResult, *, color: bool, verbosity: int) -> str:
+    """Everything the report says about one document, each line ended; "" for nothing."""
+    lines: list[str] = []
+    for block in result.blocks:
+        lines += _block_lines(block, color, verbosity)
+    if verbosity >= NORMAL:
+        lines += result.notes
+        lines.append(_document_line(result, color))
+    return "".join(f"{line}\n" for line in lines)
+
+
+def format_block(result: BlockResult, *, color: bool, verbosity: int = NORMAL) -> str:
+    """What the report says about one block (its failures, at normal verbosity)."""
+    return "\n".join(_block_lines(result, color, verbosity)).rstrip("\n")
+
+
+def format_summary(passed: int, failed: int, skipped: int) -> str:
+    """The last line of a run: `N passed, M failed[, K skipped]`, never coloured."""
+    summary = f"{passed} passed, {failed} failed"
+    return f"{summary}, {skipped} skipped" if skipped else summary
+
+
+def format_update_hint(paths: Sequence[str]) -> str:
+    """The line telling how to accept the actual output."""
+    quoted = " ".join(shlex.quote(path) for path in paths)
+    return f"run txtest --update {quoted} to accept the actual output"
+
+
+def format_input_error(error: InputError, *, color: bool) -> str:
+    """An input error as `PATH:LINE: error: MESSAGE`."""
+    text = str(error)
+    tail = f"error: {error.message}"
+    if not color or not text.endswith(tail):
+        return text
+    return f"{text[: -len(tail)]}{_paint('error', Style.BRIGHT + Fore.RED, color)}: {error.message}"
+
+
+def count_blocks(results: Iterable[DocumentResult]) -> tuple[int, int, int]:
+    """Passed, failed and skipped blocks: those reported, plus unreported ones that failed."""
+    counts = dict.fromkeys(Outcome, 0)
+    for result in results:
+        for block in result.blocks:
+            if block.reported or block.outcome is Outcome.FAILED:
+                counts[block.outcome] += 1
+    return counts[Outcome.PASSED], counts[Outcome.FAILED], counts[Outcome.SKIPPED]
+
+
+def updatable_paths(results: Iterable[DocumentResult]) -> tuple[str, ...]:
+    """Documents with a failing command that `--update` could rewrite (it ran to the end)."""
+    return tuple(
+        result.document.display
+        for result in results
+        if any(
+            command.run.lost is None
+            for block in result.blocks
+            for command in _shown_failures(block)
+        )
+    )
+
+
+def write_document(stream: TextIO, result: DocumentResult, *, color: bool, verbosity: int) -> None:
+    """Write what the report says about one document."""
+    stream.write(format_document(result, color=color, verbosity=verbosity))
+
+
+def write_report(
+    stream: TextIO, results: Sequence[DocumentResult], *, color: bool, verbosity: int
+) -> None:
+    """Write every document's report, the update hint (unless quiet), then the summary."""
+    for result in results:
+        write_document(stream, result, color=color, verbosity=verbosity)
+    paths = updatable_paths(results)
+    if paths and verbosity >= NORMAL:
+        stream.write(format_update_hint(paths) + "\n")
+    stream.write(format_summary(*count_blocks(results)) + "\n")
+
+
+def _block_lines(result: BlockResult, color: bool, verbosity: int) -> list[str]:
+    """A block's lines: failure sections, and in verbose mode a line per command."""
+    if not result.reported and result.outcome is not Outcome.FAILED:
+        return []
+    where = result.block.location
+    if result.outcome is Outcome.SKIPPED:
+        return [_status(where, "skipped", color)] if verbosity >= VERBOSE else []
+    lines: list[str] = []
+    if result.updated and verbosity == NORMAL:
+        lines.append(_status(where, "updated", color))
+    for command in result.commands:
+        verdict = _verdict(result, command)
+        if verbosity >= VERBOSE:
+            first_line = command.command.source.split("\n")[0]
+            lines.append(_status(command.command.location, verdict, color, first_line))
+        elif verdict == "FAILED":
+            lines.append(_status(command.command.location, verdict, color))
+        if verdict == "FAILED":
+            # A verbose status line shows a one-line command already.
+            listed = verbosity < VERBOSE or "\n" in command.command.source
+            lines += [*_failure_lines(command, color, listed), ""]
+    if result.outcome is Outcome.FAILED and not _shown_failures(result):
+        lines += [_status(where, "FAILED", color), ""]
+    return lines
+
+
+def _status(where: Location, verdict: str, color: bool, command: str | None = None) -> str:
+    """`PATH:LINE: VERDICT`, followed by `$ COMMAND` when given."""
+    line = f"{where}: {_paint(verdict, _VERDICT_COLOURS[verdict], color)}"
+    return line if command is None else f"{line} $ {_display(command)}"
+
+
+def _verdict(result: BlockResult, command: CommandResult) -> str:
+    """ok, updated or FAILED: how one command of a block is reported."""
+    if command.is_ok:
+        return "ok"
+    if result.updated and command.updated is not None:
+        return "updated"
+    return "FAILED" if result.outcome is Outcome.FAILED else "ok"
+
+
+def _shown_failures(result: BlockResult) -> tuple[CommandResult, ...]:
+    """The commands of a block reported as FAILED."""
+    return tuple(command for command in result.commands if _verdict(result, command) == "FAILED")
+
+
+def _failure_lines(result: CommandResult, color: bool, listed: bool = True) -> list[str]:
+    """Below a FAILED header: the command (when listed), then what went wrong."""
+    run = result.run
+    lines = _command_lines(result.command.source) if listed else []
+    if run.lost is not None:
+        lines += _lost_lines(run.lost, run.actual, color)
+    elif not result.output_ok:
+        lines += _diff_lines(result.diff, result.command.expected_span.start + 1, color)
+        if run.escapes_left:
+            lines.append(ESCAPES_HINT)
+    if not result.status_ok and run.exit_status is not None:
+        lines.append(f"exit status: expected {result.command.exit_status}, got {run.exit_status}")
+    return lines
+
+
+def _command_lines(source: str) -> list[str]:
+    """The command as typed: `$ ` then `> ` continuations, indented."""
+    return [
+        f"{INDENT}{'>' if index else '$'} {_display(line)}".rstrip(" ")
+        for index, line in enumerate(source.split("\n"))
+    ]
+
+
+def _lost_lines(lost: str, actual: Sequence[str], color: bool) -> list[str]:
+    """Why the session was lost, and what the command had printed by then."""
+    lines = [_paint(lost, Fore.RED, color)]
+    if actual:
+        lines.append("output so far:")
+        lines += [INDENT + _display(line) for line in actual]
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A diff line with the source lines it stands at on each side."""
+
+    tag: str
+    text: str
+    expected: int
+    """The expected line's source line; for a `+` line, the next expected line's."""
+    actual: int
+    """The actual line's number, counted from the first expected line; for `-`, the next."""
+
+
+def _diff_lines(diff: Sequence[DiffLine], first: int, color: bool) -> list[str]:
+    """A unified diff, expected against actual, numbered by source line; [] if no change."""
+    hunks = _hunks(_number_rows(diff, first))
+    if not hunks:
+        return []
+    lines = [_paint("--- expected", Style.BRIGHT, color), _paint("+++ actual", Style.BRIGHT, color)]
+    for hunk in hunks:
+        lines.append(_paint(_hunk_header(hunk), Fore.CYAN, color))
+        lines += [
+            _paint(row.tag + _display(row.text), _TAG_COLOURS[row.tag], color) for row in hunk
+        ]
+    return lines
+
+
+def _number_rows(diff: Sequence[DiffLine], first: int) -> list[_Row]:
+    """Give every diff line its numbers; the actual side starts where the expected does."""
+    rows: list[_Row] = []
+    expected = actual = first
+    for line in diff:
+        if line.tag != "+" and line.line is not None:
+            expected = line.line
+        rows.append(_Row(line.tag, line.text, expected, actual))
+        expected += line.tag != "+"
+        actual += line.tag != "-"
+    return rows
+
+
+def _hunks(rows: Sequence[_Row]) -> list[Sequence[_Row]]:
+    """Group changes with CONTEXT lines around them; a short diff stays whole."""
+    changed = [index for index, row in enumerate(rows) if row.tag != " "]
+    if not changed:
+        return []
+    if len(rows) <= WHOLE_DIFF:
+        return [rows]
+    spans: list[tuple[int, int]] = []
+    for index in changed:
+        start, end = max(index - CONTEXT, 0), min(index + CONTEXT + 1, len(rows))
+        if spans and start <= spans[-1][1]:
+            start = spans.pop()[0]
+        spans.append((start, end))
+    return [rows[start:end] for start, end in spans]
+
+
+def _hunk_header(hunk: Sequence[_Row]) -> str:
+    """`@@ -A,B +C,D @@` in source lines, `,1` left out as diff(1) does."""
+    expected = sum(row.tag != "+" for row in hunk)
+    actual = sum(row.tag != "-" for row in hunk)
+    return f"@@ -{_range(hunk[0].expected, expected)} +{_range(hunk[0].actual, actual)} @@"
+
+
+def _range(start: int, count: int) -> str:
+    """One side of a hunk header; an empty side names the line before it."""
+    if count == 1:
+        return str(start)
+    return f"{start - 1 if count == 0 else start},{count}"
+
+
+def _document_line(result: DocumentResult, color: bool) -> str:
+    """`PATH: N passed, M failed[, K skipped]`."""
+    passed, failed, skipped = count_blocks([result])
+    counts = [
+        _paint(f"{passed} passed", Fore.GREEN if passed else "", color),
+        _paint(f"{failed} failed", Fore.RED if failed else "", color),
+    ]
+    if skipped:
+        counts.append(_paint(f"{skipped} skipped", Fore.YELLOW, color))
+    return f"{result.document.display}: {', '.join(counts)}"
+
+
+def _display(text: str) -> str:
+    """A line as it can be shown: unprintables escaped as in an `(esc)` line, long lines cut."""
+    if _UNPRINTABLE.search(text):
+        text = _UNPRINTABLE.sub(_escape, text.replace("\\", "\\\\")) + " (esc)"
+    cut = len(text) - MAX_LINE
+    return text if cut <= 0 else f"{text[:MAX_LINE]}... ({cut} chars cut)"
+
+
+def _escape(match: re.Match[str]) -> str:
+    """One unprintable character as a Python escape; an undecodable byte as `\\xNN`."""
+    char = match[0]
+    code = ord(char)
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    """Text in a colour when colour is on."""
+    return f"{code}{text}{Style.RESET_ALL}" if color and code and text else text

@@ -1,0 +1,263 @@
+"""Documents and sessions in, results out: the one place a document's blocks are run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from txtest.compare import compare_command
+from txtest.errors import InputError
+from txtest.model import (
+    Block,
+    BlockResult,
+    CommandResult,
+    CommandRun,
+    DocFormat,
+    Document,
+    DocumentResult,
+    FileFixture,
+    Location,
+    Outcome,
+    RunOptions,
+    TermMode,
+)
+from txtest.session import Job, RawRun, Session
+from txtest.terminal import screen_lines
+
+_PROMPT_VARIABLES = ("PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "HISTFILE", "ENV")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkArea:
+    """The directories one document runs in."""
+
+    root: Path
+    """Holds everything below; removed at the end unless kept."""
+    testtmp: Path
+    home: Path
+    start: Path
+    """Where the sessions start: TESTTMP, or --workdir."""
+
+    def control(self, session: str) -> Path:
+        return self.root / "control" / (session or "default")
+
+
+@dataclass(slots=True)
+class _Sessions:
+    """The sessions of one document, started on first use."""
+
+    document: Document
+    options: RunOptions
+    area: WorkArea
+    stack: ExitStack
+    started: dict[str, Session] = field(default_factory=dict)
+
+    def get(self, name: str | None) -> Session:
+        key = name or ""
+        if key not in self.started:
+            session = Session(
+                self.options.shell,
+                session_env(self.document, self.area, self.options.shell),
+                self.area.start,
+                self.area.control(key),
+                output_pipe=self.document.format is DocFormat.CRAM,
+            )
+            self.started[key] = self.stack.enter_context(session)
+        return self.started[key]
+
+    def cwd(self) -> Path:
+        """The default session's current directory (its start, before it runs)."""
+        default = self.started.get("")
+        if default is None or default.lost is not None:
+            return self.area.start
+        try:
+            return default.cwd()
+        except OSError:
+            return self.area.start
+
+
+def session_env(document: Document, area: WorkArea, shell: str) -> dict[str, str]:
+    """The environment of a document's sessions (SPEC §5.2, cram's in §9)."""
+    env = {key: value for key, value in os.environ.items() if key not in _PROMPT_VARIABLES}
+    env.update(
+        TXTEST="1",
+        TESTDIR=str(document.path.resolve().parent),
+        TESTFILE=document.path.name,
+        TESTTMP=str(area.testtmp),
+        HOME=str(area.home),
+        COLUMNS="80",
+        LINES="24",
+        PAGER="cat",
+        GIT_PAGER="cat",
+    )
+    if document.format is DocFormat.CRAM:
+        env.update(LANG="C", LC_ALL="C", LANGUAGE="C", TZ="GMT", CDPATH="", GREP_OPTIONS="")
+        env.update(TESTSHELL=shell, CRAMTMP=str(area.root))
+    else:
+        env.update(LC_ALL="C.UTF-8", TZ="UTC")
+    return env
+
+
+def make_work_area(workdir: Path | None) -> WorkArea:
+    """A fresh TESTTMP and HOME side by side in a new temporary directory."""
+    root = Path(tempfile.mkdtemp(prefix="txtest-")).resolve()
+    testtmp, home = root / "tmp", root / "home"
+    testtmp.mkdir()
+    home.mkdir()
+    return WorkArea(root, testtmp, home, workdir.resolve() if workdir else testtmp)
+
+
+def selected_blocks(document: Document, options: RunOptions) -> frozenset[int] | None:
+    """Indexes (into document.blocks) picked by PATH:LINE and -k; None = no selection."""
+    if not options.lines and options.keyword is None:
+        return None
+    blocks = document.blocks
+    picked: set[int] = set()
+    for line in options.lines:
+        hits = [i for i, block in enumerate(blocks) if block.span.start < line <= block.span.end]
+        if not hits:
+            raise InputError("this line is in no block", Location(document.display, line))
+        picked.update(hits)
+    if options.keyword is not None:
+        keyword = options.keyword
+        picked.update(
+            i
+            for i, block in enumerate(blocks)
+            if any(keyword in command.source for command in block.commands)
+        )
+    return frozenset(picked)
+
+
+def run_document(
+    document: Document, options: RunOptions, stop: threading.Event | None = None
+) -> DocumentResult:
+    """Run a document's blocks in order in its sessions; the work area goes at the end."""
+    try:
+        selection = selected_blocks(document, options)
+    except InputError as error:
+        return DocumentResult(document, error=str(error))
+    area = make_work_area(options.workdir)
+    try:
+        with ExitStack() as stack:
+            sessions = _Sessions(document, options, area, stack)
+            results = tuple(_run_items(document, options, sessions, selection, stop))
+    except InputError as error:
+        _remove(area, options)
+        return DocumentResult(document, error=str(error))
+    except BaseException:
+        _remove(area, options)
+        raise
+    kept = str(area.testtmp) if options.keep_tmp else None
+    _remove(area, options)
+    return DocumentResult(document, results, keep_tmp=kept)
+
+
+def _remove(area: WorkArea, options: RunOptions) -> None:
+    if not options.keep_tmp:
+        shutil.rmtree(area.root, ignore_errors=True)
+
+
+def _run_items(
+    document: Document,
+    options: RunOptions,
+    sessions: _Sessions,
+    selection: frozenset[int] | None,
+    stop: threading.Event | None,
+) -> Iterator[BlockResult]:
+    """Yield a result per block that is run or skipped, in order."""
+    last = max(selection) if selection else None
+    if selection is not None and last is None:
+        return
+    block_index = -1
+    segment: list[tuple[Block, bool]] = []
+    for item in document.items:
+        if isinstance(item, FileFixture):
+            yield from _run_segment(segment, options, sessions, stop)
+            segment = []
+            if last is None or block_index < last:
+                write_fixture(item, sessions.cwd())
+            continue
+        block_index += 1
+        if last is not None and block_index > last:
+            break
+        reported = selection is None or block_index in selection
+        if segment and segment[0][0].session != item.session:
+            yield from _run_segment(segment, options, sessions, stop)
+            segment = []
+        segment.append((item, reported))
+    yield from _run_segment(segment, options, sessions, stop)
+
+
+def _run_segment(
+    segment: Sequence[tuple[Block, bool]],
+    options: RunOptions,
+    sessions: _Sessions,
+    stop: threading.Event | None,
+) -> Iterator[BlockResult]:
+    """Run consecutive blocks of one session as one batch, so bash never waits for us."""
+    exact = sessions.document.format is DocFormat.CRAM
+    runnable = [(block, reported) for block, reported in segment if not block.skipped]
+    jobs = [
+        Job(command.source, block.directives.timeout or options.timeout)
+        for block, _ in runnable
+        for command in block.commands
+    ]
+    raw_runs: Iterator[RawRun] = iter(())
+    if jobs and not (stop is not None and stop.is_set()):
+        raw_runs = sessions.get(segment[0][0].session).run(jobs)
+    for block, reported in segment:
+        if block.skipped:
+            if reported:
+                yield BlockResult(block, Outcome.SKIPPED)
+            continue
+        if stop is not None and stop.is_set():
+            return
+        result = _finish_block(block, reported, raw_runs, options, exact)
+        if not result.is_ok and options.fail_fast and stop is not None:
+            stop.set()
+        yield result
+
+
+def _finish_block(
+    block: Block,
+    reported: bool,
+    raw_runs: Iterator[RawRun],
+    options: RunOptions,
+    exact: bool,
+) -> BlockResult:
+    """Collect a block's command runs and compare them (cram: blank lines exact)."""
+    mode = block.directives.term or options.term or (TermMode.RAW if exact else TermMode.AUTO)
+    results: list[CommandResult] = []
+    for command in block.commands:
+        raw = next(raw_runs)
+        screen = screen_lines(raw.output, mode)
+        run = CommandRun(
+            actual=screen.lines,
+            no_eol=screen.no_eol,
+            exit_status=raw.exit_status,
+            lost=raw.lost,
+            duration=raw.duration,
+            escapes_left=screen.escapes_left,
+        )
+        results.append(compare_command(command, run, exact_blank=exact))
+    ok = all(result.is_ok for result in results)
+    return BlockResult(block, Outcome.PASSED if ok else Outcome.FAILED, tuple(results), reported)
+
+
+def write_fixture(fixture: FileFixture, cwd: Path) -> None:
+    """Write a `file=` block below the session's directory, refusing to leave it."""
+    base = cwd.resolve()
+    target = (base / fixture.path).resolve()
+    if target != base and base not in target.parents:
+        raise InputError(
+            f"file={fixture.path} leads outside the work dir (through a symlink)",
+            fixture.location,
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(fixture.content, encoding="utf-8", newline="")

@@ -1,0 +1,497 @@
+"""One bash on a pseudo-terminal, driven by pexpect: commands in, raw output and status out.
+
+How a command travels: its text is written to a file of the session's control
+directory (ending in NUL, so bash's `read -d ''` returns 0 under `set -e`),
+and a fixed, short line is typed at the prompt that reads the file into a
+variable, restores `$?`, and `eval`s it with stdin from /dev/null. Typing only
+that line keeps command length free of the tty's 4095-byte line limit and
+keeps document text away from the tty entirely.
+
+The end of a command is the prompt. `__txtest_post` rewrites PS1 after every
+command as `<nonce>:STATUS:LAST_BG_PID:<nonce>`, spelled with `\\072` escapes
+so that only the prompt itself, never `set -x` output or `echo $PS1`, holds
+the colon form the reader looks for. The nonce comes from `secrets` and lives
+only in this process and bash's PS1.
+
+Several typed lines may wait in the tty's input queue at once (commands never
+read the tty: their stdin is /dev/null), so bash runs a document's commands
+back to back while this side reads: no round trip per command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+import select
+import shlex
+import signal
+import termios
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import pexpect
+
+_READ_SIZE = 1 << 16
+_POLL = 0.05
+_INLINE_LIMIT = 2048
+"""Longest quoted command typed inline; the tty's line limit is 4095 bytes."""
+_JOB_NOTICE = re.compile(rb"^\[[0-9]+\] [0-9]+\r?\n", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class RawRun:
+    """What the session saw of one command."""
+
+    output: bytes
+    exit_status: int | None
+    lost: str | None = None
+    duration: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A command to run, with its own time limit in seconds."""
+
+    source: str
+    timeout: float
+
+
+class Session:
+    """A persistent bash; use as a context manager so every process is reaped."""
+
+    def __init__(
+        self,
+        shell: str,
+        env: Mapping[str, str],
+        cwd: Path,
+        control_dir: Path,
+        *,
+        output_pipe: bool = False,
+    ) -> None:
+        self._shell = shell
+        self._env = dict(env)
+        self._cwd = cwd
+        self._control = control_dir
+        self._pipe_mode = output_pipe
+        self._lookahead = 0 if output_pipe else 16
+        fifo = shlex.quote(str(control_dir / "out"))
+        self._target = f">{fifo} 2>&1".encode() if output_pipe else b""
+        nonce = secrets.token_hex(12)
+        self._nonce = nonce
+        self._sentinel = re.compile(
+            rb"%s:([0-9]+):([0-9]*):%s" % (nonce[:12].encode(), nonce[12:].encode())
+        )
+        self._child: pexpect.spawn | None = None
+        self._fd = -1
+        self._fifo_fd = -1
+        self._count = 0
+        self._tty = bytearray()
+        self.lost: str | None = None
+
+    # -- lifetime -----------------------------------------------------------
+
+    def __enter__(self) -> Session:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def pid(self) -> int:
+        return self._child.pid if self._child is not None else -1
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Spawn bash, make it quiet, and wait for the first sentinel prompt."""
+        self._control.mkdir(parents=True, exist_ok=True)
+        init = self._control / "init"
+        init.write_text(self._init_script(), encoding="utf-8")
+        if self._pipe_mode:
+            fifo = self._control / "out"
+            os.mkfifo(fifo, 0o600)
+            self._fifo_fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+        self._child = pexpect.spawn(
+            self._shell,
+            ["--noprofile", "--norc", "--noediting"],
+            env=self._env,
+            cwd=str(self._cwd),
+            echo=False,
+            dimensions=(24, 80),
+            encoding=None,
+        )
+        self._child.delaybeforesend = None
+        self._child.delayafterread = None
+        self._child.delayafterclose = 0
+        self._child.delayafterterminate = 0
+        self._fd = self._child.child_fd
+        os.set_blocking(self._fd, False)
+        self._quiet_tty()
+        line = f"set +H +m +o history; unset HISTFILE; . {shlex.quote(str(init))}\n"
+        self._write_all(line.encode())
+        buffer = bytearray()
+        first = self._read_until_sentinel(buffer, time.monotonic() + timeout)
+        if first is None:
+            raise RuntimeError(f"{self._shell} did not start: {self.lost or 'no prompt'}")
+
+    def close(self) -> None:
+        """Kill the shell and everything it started, and reap them."""
+        child = self._child
+        if child is None:
+            return
+        self._child = None
+        kill_session(child.pid)
+        with contextlib.suppress(OSError, pexpect.ExceptionPexpect):
+            child.close(force=True)
+        kill_session(child.pid)
+        if self._fifo_fd >= 0:
+            os.close(self._fifo_fd)
+            self._fifo_fd = -1
+
+    def cwd(self) -> Path:
+        """The shell's current directory, read while it waits at its prompt."""
+        return Path(os.readlink(f"/proc/{self.pid}/cwd"))
+
+    # -- running ------------------------------------------------------------
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[RawRun]:
+        """Run jobs in order, yielding one RawRun each; after a loss, the rest fail."""
+        lines = [self._prepare(job) for job in jobs]
+        pending = bytearray()
+        next_line = 0
+        buffer = bytearray()
+        for index, job in enumerate(jobs):
+            if self.lost is not None:
+                yield RawRun(b"", None, f"the session was lost earlier: {self.lost}")
+                continue
+            started = time.monotonic()
+            deadline = started + job.timeout
+            while next_line < len(lines) and next_line <= index + self._lookahead:
+                pending += lines[next_line]
+                next_line += 1
+            found = self._read_until_sentinel(buffer, deadline, pending, timeout=job.timeout)
+            duration = time.monotonic() - started
+            if found is None:
+                output = self._clean(bytes(buffer), lines)
+                buffer.clear()
+                yield RawRun(output, None, self.lost, duration)
+                continue
+            status, output = found
+            yield RawRun(self._clean(output, lines), status, None, duration)
+
+    def _prepare(self, job: Job) -> bytes:
+        """The line typed to run a command: short ones inline, long ones via a file."""
+        text = job.source.encode("utf-8", "surrogateescape") + b"\n__txtest_mark $?"
+        quoted = ansi_c_quote(text)
+        if len(quoted) <= _INLINE_LIMIT:
+            load = b"__txtest_c=" + quoted
+        else:
+            self._count += 1
+            path = self._control / f"c{self._count}"
+            path.write_bytes(text + b"\n\0")
+            load = b"\\builtin read -r -d '' __txtest_c <" + shlex.quote(str(path)).encode()
+        return (
+            load + b" && __txtest_ret $__txtest_s && :;"
+            b' \\builtin eval "$__txtest_c" </dev/null ' + self._target + b"; __txtest_fin $?\n"
+        )
+
+    def _init_script(self) -> str:
+        """Bash code run once at start: the helpers and the first sentinel prompt.
+
+        `__txtest_mark` runs as the last line of every command's own eval, so a
+        non-zero status that did not stop a `set -e` shell inside the command
+        (`! true`, `false && x`) does not stop it afterwards either;
+        `__txtest_fin` covers a command that never reached that line.
+        """
+        sentinel = f"{self._nonce[:12]}\\072$1\\072${{!-}}\\072{self._nonce[12:]}"
+        return "\n".join(
+            [
+                "__txtest_s=0 __txtest_d=",
+                "__txtest_ret() { return $1; }",
+                "__txtest_mark() {",
+                "  __txtest_s=$1 __txtest_d=1",
+                f'  PS1="{sentinel}"',
+                "  PS2='' PS0='' PROMPT_COMMAND=''",
+                "}",
+                "__txtest_fin() {",
+                '  [ -n "$__txtest_d" ] || __txtest_mark "$1"',
+                "  __txtest_d=",
+                "  \\builtin [ -t 2 ] || exec 2>/dev/tty",
+                "}",
+                "shopt -u checkwinsize 2>/dev/null",
+                "unset PROMPT_COMMAND PS0 MAILCHECK",
+                "__txtest_mark 0",
+                "",
+            ]
+        )
+
+    # -- the tty ------------------------------------------------------------
+
+    def _quiet_tty(self) -> None:
+        """Echo and output newline translation off, if a command turned them on."""
+        try:
+            attrs = termios.tcgetattr(self._fd)
+        except termios.error:
+            return
+        lflag, oflag = attrs[3], attrs[1]
+        if lflag & termios.ECHO or oflag & termios.ONLCR:
+            attrs[3] = lflag & ~(termios.ECHO | termios.ECHONL)
+            attrs[1] = oflag & ~termios.ONLCR
+            termios.tcsetattr(self._fd, termios.TCSANOW, attrs)
+
+    def _write_all(self, data: bytes) -> None:
+        pending = bytearray(data)
+        while pending:
+            select.select([], [self._fd], [], _POLL)
+            self._write_some(pending)
+
+    def _write_some(self, pending: bytearray) -> None:
+        self._quiet_tty()
+        try:
+            written = os.write(self._fd, pending)
+        except BlockingIOError:
+            return
+        except OSError as error:
+            if error.errno in (errno.EIO, errno.EBADF):
+                return
+            raise
+        del pending[:written]
+
+    def _read_until_sentinel(
+        self,
+        buffer: bytearray,
+        deadline: float,
+        pending: bytearray | None = None,
+        timeout: float = 0.0,
+    ) -> tuple[int, bytes] | None:
+        """Read until the next sentinel; return (status, output) or None when lost.
+
+        Output past the sentinel stays in `buffer` for the next command.
+        """
+        searched = 0
+        while True:
+            match = self._sentinel.search(buffer, max(0, searched - 64))
+            if match is not None:
+                output = bytes(buffer[: match.start()])
+                status, background = int(match.group(1)), bytes(match.group(2))
+                del buffer[: match.end()]
+                return status, self._notice_free(output, background)
+            searched = len(buffer)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._lose(f"timed out after {timeout:g} s")
+                return None
+            if not self._pump(buffer, pending, min(remaining, _POLL)):
+                return None
+
+    def _pump(self, buffer: bytearray, pending: bytearray | None, wait: float) -> bool:
+        """One select round: write what is pending, read what is there; False if lost."""
+        readers = [self._fd] + ([self._fifo_fd] if self._fifo_fd >= 0 else [])
+        writers = [self._fd] if pending else []
+        readable, writable, _ = select.select(readers, writers, [], wait)
+        if writable and pending is not None:
+            self._write_some(pending)
+        if self._fifo_fd in readable:
+            buffer += _drain(self._fifo_fd)
+        if self._fd in readable:
+            chunk = _read_chunk(self._fd)
+            if chunk is None:
+                return self._check_alive(force=True)
+            if self._pipe_mode:
+                self._sentinel_only(buffer, chunk)
+            else:
+                buffer += chunk
+            return True
+        return self._check_alive(force=not readable and not writable)
+
+    def _sentinel_only(self, buffer: bytearray, chunk: bytes) -> None:
+        """In pipe mode the tty carries only prompts: drain the pipe, then add them.
+
+        Pipe mode runs one command at a time, so the pipe holds only output of
+        the command whose prompt this is (and of background jobs).
+        """
+        self._tty += chunk
+        last = 0
+        for match in self._sentinel.finditer(self._tty):
+            buffer += _drain(self._fifo_fd)
+            buffer += match.group(0)
+            last = match.end()
+        del self._tty[:last]
+        if len(self._tty) > 4096:
+            del self._tty[:-256]
+
+    def _check_alive(self, force: bool) -> bool:
+        if not force or self._child is None:
+            return True
+        if self._child.isalive():
+            return True
+        status, signum = self._child.exitstatus, self._child.signalstatus
+        if signum is not None:
+            self._lose(f"the shell was killed by signal {signum}")
+        else:
+            self._lose(f"the shell exited with status {status}")
+        return False
+
+    def _lose(self, reason: str) -> None:
+        self.lost = reason
+        if self._child is not None:
+            kill_session(self._child.pid)
+
+    def _notice_free(self, output: bytes, background_pid: bytes) -> bytes:
+        """Drop bash's `[1] PID` notices, printed because the shell is interactive."""
+        if background_pid and b"] " in output:
+            return _JOB_NOTICE.sub(b"", output)
+        return output
+
+    def _clean(self, output: bytes, lines: Sequence[bytes]) -> bytes:
+        """Remove what the session itself added: echoed typed lines, its own `set -x` trace."""
+        if b"__txtest_" not in output:
+            return output
+        for line in lines:
+            output = output.replace(line, b"").replace(line[:-1] + b"\r\n", b"")
+        return strip_own_trace(output)
+
+
+def _read_chunk(fd: int) -> bytes | None:
+    """Read what the pty has; None at end of file (the shell side is gone)."""
+    try:
+        data = os.read(fd, _READ_SIZE)
+    except BlockingIOError:
+        return b""
+    except OSError as error:
+        if error.errno == errno.EIO:
+            return None
+        raise
+    return data or None
+
+
+def _drain(fd: int) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        try:
+            data = os.read(fd, _READ_SIZE)
+        except BlockingIOError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)
+
+
+def kill_session(pid: int) -> None:
+    """SIGKILL a shell's process group and every process left in its session."""
+    if pid <= 0:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    for other in session_members(pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(other, signal.SIGKILL)
+
+
+def session_members(sid: int) -> list[int]:
+    """Pids whose session id is `sid` (Linux /proc; empty elsewhere)."""
+    members: list[int] = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return members
+    for entry in entries:
+        if entry.isdigit() and _stat_field(entry, 3) == sid:
+            members.append(int(entry))
+    return members
+
+
+def _stat_field(pid: str, index: int) -> int | None:
+    """A numeric field of /proc/PID/stat after the command name (1 = ppid, 3 = sid)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return int(fields[index]) if len(fields) > index else None
+
+
+_PLAIN = frozenset(range(0x20, 0x7F)) - {ord("'"), ord("\\"), ord("!")}
+
+
+def ansi_c_quote(data: bytes) -> bytes:
+    """Spell bytes as a bash $'...' word holding only printable ASCII.
+
+    No raw control byte reaches the tty (where ^C, ^D, ^U or DEL would act),
+    and no `!` (history expansion, should a command turn it back on).
+    """
+    out = bytearray(b"$'")
+    for byte in data:
+        if byte in _PLAIN:
+            out.append(byte)
+        else:
+            out += b"\\%03o" % byte
+    out.append(ord("'"))
+    return bytes(out)
+
+
+_OWN_TRACE_END = b"__txtest_mark $?'\n"
+_OWN_TRACE_TAIL = re.compile(rb"^\++ __txtest_mark [0-9]+\n", re.MULTILINE)
+
+
+def strip_own_trace(output: bytes) -> bytes:
+    """Drop the `set -x` lines of the session's own code around a command."""
+    first_line = output[: output.find(b"\n")]
+    if first_line.startswith(b"+"):
+        skips = 2 if b"__txtest_c=" in first_line else 1 if b"__txtest_c" in first_line else 0
+        for _ in range(skips):
+            end = output.find(_OWN_TRACE_END)
+            if end >= 0:
+                output = output[end + len(_OWN_TRACE_END) :]
+    tails = list(_OWN_TRACE_TAIL.finditer(output))
+    return output[: tails[-1].start()] if tails else output
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Adopt orphaned descendants (Linux), so daemons a document starts can be found."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def reap_orphans() -> None:
+    """SIGKILL and reap every child still left: only escaped descendants remain by now."""
+    me = os.getpid()
+    for pid in _children_of(me):
+        kill_session(pid)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError, PermissionError):
+            pass
+
+
+def _children_of(parent: int) -> list[int]:
+    children: list[int] = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return children
+    for entry in entries:
+        if entry.isdigit() and _stat_field(entry, 1) == parent:
+            children.append(int(entry))
+    return children
