@@ -8,7 +8,7 @@ TEST_INSTALLED := $(VENV)/.test-installed
 .PHONY: run test lint format pytest selftest bench clean
 
 run: $(INSTALLED)
-	$(BIN)/txtest transcripts/
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/txtest transcripts/
 
 test: $(TEST_INSTALLED)
 	$(MAKE) --no-print-directory lint
@@ -28,7 +28,7 @@ pytest: $(TEST_INSTALLED)
 	$(BIN)/python -m pytest -n 2 -q
 
 selftest: $(TEST_INSTALLED)
-	$(BIN)/txtest README.md docs/ transcripts/
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/txtest README.md docs/ transcripts/
 
 bench: $(TEST_INSTALLED)
 	$(BIN)/python bench/run.py

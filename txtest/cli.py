@@ -25,6 +25,7 @@ from txtest.report import (
     format_input_error,
     format_summary,
     format_update_hint,
+    updatable_paths,
 )
 from txtest.runner import run_document
 from txtest.session import become_subreaper, reap_orphans
@@ -191,10 +192,8 @@ def finish(
 ) -> int:
     """The hint, the summary line, and the exit status."""
     passed, failed, skipped = count_blocks(results)
-    failing = [
-        result.document.display for result in results if not result.is_ok and result.error is None
-    ]
-    if failing:
+    failing = updatable_paths(results)
+    if failing and settings.verbosity >= 0:
         out.write(format_update_hint(failing) + "\n")
     out.write(format_summary(passed, failed, skipped) + "\n")
     out.flush()

@@ -134,6 +134,18 @@ def selected_blocks(document: Document, options: RunOptions) -> frozenset[int] |
     return frozenset(picked)
 
 
+def blocks_needed(document: Document, selection: frozenset[int] | None) -> frozenset[int] | None:
+    """The selected blocks, plus the earlier blocks of their sessions that build their state."""
+    if selection is None:
+        return None
+    blocks = document.blocks
+    return frozenset(
+        index
+        for index, block in enumerate(blocks)
+        if any(chosen >= index and blocks[chosen].session == block.session for chosen in selection)
+    )
+
+
 def run_document(
     document: Document, options: RunOptions, stop: threading.Event | None = None
 ) -> DocumentResult:
@@ -171,9 +183,8 @@ def _run_items(
     stop: threading.Event | None,
 ) -> Iterator[BlockResult]:
     """Yield a result per block that is run or skipped, in order."""
-    last = max(selection) if selection else None
-    if selection is not None and last is None:
-        return
+    needed = blocks_needed(document, selection)
+    last = max(needed, default=-1) if needed is not None else None
     block_index = -1
     segment: list[tuple[Block, bool]] = []
     for item in document.items:
@@ -184,8 +195,8 @@ def _run_items(
                 write_fixture(item, sessions.cwd())
             continue
         block_index += 1
-        if last is not None and block_index > last:
-            break
+        if needed is not None and block_index not in needed:
+            continue
         reported = selection is None or block_index in selection
         if segment and segment[0][0].session != item.session:
             yield from _run_segment(segment, options, sessions, stop)

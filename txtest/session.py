@@ -134,6 +134,8 @@ class Session:
         self._child.delayafterread = None
         self._child.delayafterclose = 0
         self._child.delayafterterminate = 0
+        self._child.ptyproc.delayafterclose = 0
+        self._child.ptyproc.delayafterterminate = 0
         self._fd = self._child.child_fd
         os.set_blocking(self._fd, False)
         self._quiet_tty()
@@ -151,9 +153,12 @@ class Session:
             return
         self._child = None
         kill_session(child.pid)
-        with contextlib.suppress(OSError, pexpect.ExceptionPexpect):
+        with contextlib.suppress(Exception):
             child.close(force=True)
         kill_session(child.pid)
+        if child.ptyproc.exitstatus is None and child.ptyproc.signalstatus is None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child.pid, 0)
         if self._fifo_fd >= 0:
             os.close(self._fifo_fd)
             self._fifo_fd = -1
