@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,7 +13,8 @@ from typing import TextIO
 
 import click
 
-from txtest import __version__
+from txtest import __version__, pool
+from txtest.config import load_config
 from txtest.discover import Target, find_documents
 from txtest.errors import ExitCode, InputError
 from txtest.model import Document, DocumentResult, RunOptions, TermMode
@@ -27,7 +27,6 @@ from txtest.report import (
     format_update_hint,
     updatable_paths,
 )
-from txtest.runner import run_document
 from txtest.session import become_subreaper, reap_orphans
 
 
@@ -45,6 +44,9 @@ class Settings:
     color: bool
     verbosity: int
     list_only: bool
+    jobs: int = 1
+    junit_xml: Path | None = None
+    progress: bool = False
 
 
 def _positive(value: float | None, name: str) -> float | None:
@@ -53,6 +55,16 @@ def _positive(value: float | None, name: str) -> float | None:
             f"must be a positive number of seconds, not {value:g}", param_hint=name
         )
     return value
+
+
+def _jobs(value: str) -> int:
+    if value == "auto":
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise click.BadParameter(
+            f"must be a positive whole number or 'auto', not {value!r}", param_hint="--jobs"
+        )
+    return int(value)
 
 
 def _langs(value: str | None) -> tuple[str, ...]:
@@ -78,6 +90,15 @@ def use_color(choice: str, stream: TextIO, environ: dict[str, str]) -> bool:
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1)
 @click.option(
+    "-u",
+    "--update",
+    is_flag=True,
+    help="Rewrite failing commands' expected output with the actual.",
+)
+@click.option(
+    "-j", "--jobs", metavar="N", default="1", help="Run N documents at a time ('auto': CPUs)."
+)
+@click.option(
     "-x", "--fail-fast", is_flag=True, help="After the first failing block, start nothing new."
 )
 @click.option(
@@ -99,9 +120,12 @@ def use_color(choice: str, stream: TextIO, environ: dict[str, str]) -> bool:
 @click.option("-v", "--verbose", is_flag=True, help="A line per command.")
 @click.option("-q", "--quiet", is_flag=True, help="Only failures and the summary.")
 @click.option("--list", "list_only", is_flag=True, help="List blocks and commands; run nothing.")
+@click.option("--junit-xml", metavar="FILE", help="Also write a JUnit XML report to FILE.")
 @click.version_option(__version__, "--version", prog_name="txtest")
 def command(
     paths: tuple[str, ...],
+    update: bool,
+    jobs: str,
     fail_fast: bool,
     keyword: str | None,
     timeout: float | None,
@@ -114,6 +138,7 @@ def command(
     verbose: bool,
     quiet: bool,
     list_only: bool,
+    junit_xml: str | None,
 ) -> None:
     """Run the shell transcripts in PATHs (Markdown, cram .t, directories) and diff their output.
 
@@ -121,6 +146,10 @@ def command(
     """
     if verbose and quiet:
         raise click.UsageError("choose one of -v and -q")
+    context = click.get_current_context()
+    paths = paths or tuple(context.obj or ())
+    if not paths:
+        raise click.UsageError("name at least one PATH (or set paths in [tool.txtest])")
     settings = Settings(
         paths=paths,
         run=RunOptions(
@@ -131,11 +160,15 @@ def command(
             keep_tmp=keep_tmp,
             fail_fast=fail_fast,
             keyword=keyword,
+            update=update,
         ),
         langs=_langs(lang),
         color=use_color(color, sys.stdout, dict(os.environ)),
         verbosity=1 if verbose else -1 if quiet else 0,
         list_only=list_only,
+        jobs=_jobs(jobs),
+        junit_xml=Path(junit_xml) if junit_xml else None,
+        progress=not quiet and sys.stdout.isatty(),
     )
     sys.exit(execute(settings, sys.stdout, sys.stderr))
 
@@ -162,19 +195,31 @@ def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
 def run_all(
     settings: Settings, documents: Sequence[tuple[Target, Document]], out: TextIO, err: TextIO
 ) -> list[DocumentResult]:
-    """Run documents one after another, reporting each as it completes."""
-    stop = threading.Event()
+    """Run the documents, reporting each, in order, as soon as it and those before are done."""
+    tasks = [
+        (document, replace(settings.run, lines=target.lines)) for target, document in documents
+    ]
+    progress = _progress_writer(out) if settings.progress else None
     results: list[DocumentResult] = []
-    for target, document in documents:
-        if stop.is_set():
-            break
-        options = replace(settings.run, lines=target.lines)
-        result = run_document(document, options, stop)
+    for result in pool.run_all(tasks, settings.jobs, progress):
+        if progress is not None:
+            out.write(_CLEAR_LINE)
         results.append(result)
         _show(settings, result, out, err)
-        if result.error is not None and settings.run.fail_fast:
-            stop.set()
+    if progress is not None:
+        out.write(_CLEAR_LINE)
     return results
+
+
+_CLEAR_LINE = "\r\x1b[K"
+
+
+def _progress_writer(out: TextIO) -> pool.Progress:
+    def show(done: int, total: int) -> None:
+        out.write(f"{_CLEAR_LINE}txtest: {done}/{total} documents")
+        out.flush()
+
+    return show
 
 
 def _show(settings: Settings, result: DocumentResult, out: TextIO, err: TextIO) -> None:
@@ -191,6 +236,14 @@ def finish(
     settings: Settings, results: Sequence[DocumentResult], had_errors: bool, out: TextIO
 ) -> int:
     """The hint, the summary line, and the exit status."""
+    if settings.junit_xml is not None:
+        from txtest.junit import write_junit_xml
+
+        write_junit_xml(settings.junit_xml, results)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        from txtest.annotations import github_annotations
+
+        out.write(github_annotations(results))
     passed, failed, skipped = count_blocks(results)
     failing = updatable_paths(results)
     if failing and settings.verbosity >= 0:
@@ -227,7 +280,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     signal.signal(signal.SIGINT, _interrupt)
     become_subreaper()
     try:
-        command.main(args=list(argv) if argv is not None else None, prog_name="txtest")
+        config = load_config(Path.cwd())
+    except InputError as error:
+        sys.stderr.write(f"{error}\n")
+        sys.exit(ExitCode.INPUT_ERROR)
+    defaults = {
+        ("list_only" if key == "list" else key): value for key, value in config.defaults.items()
+    }
+    try:
+        command.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="txtest",
+            default_map=defaults,
+            obj=config.paths,
+        )
     except Interrupted as interrupt:
         sys.stderr.write("txtest: interrupted; every session was stopped\n")
         signum = interrupt.args[0] if interrupt.args else signal.SIGINT

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,3 +269,11 @@ class RunOptions:
     update: bool = False
     lines: tuple[int, ...] = ()
     """`PATH:LINE` selections for this document (1-based lines)."""
+
+
+class StopFlag(Protocol):
+    """Shared by the documents of a run: set after a failure under `-x`."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from txtest.model import (
     Location,
     Outcome,
     RunOptions,
+    StopFlag,
     TermMode,
 )
 from txtest.session import Job, RawRun, Session
@@ -147,7 +147,7 @@ def blocks_needed(document: Document, selection: frozenset[int] | None) -> froze
 
 
 def run_document(
-    document: Document, options: RunOptions, stop: threading.Event | None = None
+    document: Document, options: RunOptions, stop: StopFlag | None = None
 ) -> DocumentResult:
     """Run a document's blocks in order in its sessions; the work area goes at the end."""
     try:
@@ -180,7 +180,7 @@ def _run_items(
     options: RunOptions,
     sessions: _Sessions,
     selection: frozenset[int] | None,
-    stop: threading.Event | None,
+    stop: StopFlag | None,
 ) -> Iterator[BlockResult]:
     """Yield a result per block that is run or skipped, in order."""
     needed = blocks_needed(document, selection)
@@ -209,7 +209,7 @@ def _run_segment(
     segment: Sequence[tuple[Block, bool]],
     options: RunOptions,
     sessions: _Sessions,
-    stop: threading.Event | None,
+    stop: StopFlag | None,
 ) -> Iterator[BlockResult]:
     """Run consecutive blocks of one session as one batch, so bash never waits for us."""
     exact = sessions.document.format is DocFormat.CRAM

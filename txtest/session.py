@@ -394,38 +394,46 @@ def _drain(fd: int) -> bytes:
 
 
 def kill_session(pid: int) -> None:
-    """SIGKILL a shell's process group and every process left in its session."""
+    """SIGKILL a shell, its process group, and every descendant still attached to it.
+
+    Descendants that were orphaned earlier (daemons) were adopted by txtest,
+    the subreaper, and `reap_orphans` ends them.
+    """
     if pid <= 0:
         return
+    family = descendants(pid)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    for other in session_members(pid):
+    for member in (pid, *family):
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(other, signal.SIGKILL)
+            os.kill(member, signal.SIGKILL)
 
 
-def session_members(sid: int) -> list[int]:
-    """Pids whose session id is `sid` (Linux /proc; empty elsewhere)."""
-    members: list[int] = []
+def descendants(pid: int) -> list[int]:
+    """Children, grandchildren, ... of pid (Linux /proc; empty elsewhere)."""
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        children = [child for parent in frontier for child in children_of(parent)]
+        found.extend(children)
+        frontier = children
+    return found
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of pid, from /proc/PID/task/*/children."""
+    children: list[int] = []
     try:
-        entries = os.listdir("/proc")
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return members
-    for entry in entries:
-        if entry.isdigit() and _stat_field(entry, 3) == sid:
-            members.append(int(entry))
-    return members
-
-
-def _stat_field(pid: str, index: int) -> int | None:
-    """A numeric field of /proc/PID/stat after the command name (1 = ppid, 3 = sid)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(b")") + 2 :].split()
-    return int(fields[index]) if len(fields) > index else None
+        return children
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as handle:
+                children.extend(int(word) for word in handle.read().split())
+        except OSError:
+            continue
+    return children
 
 
 _PLAIN = frozenset(range(0x20, 0x7F)) - {ord("'"), ord("\\"), ord("!")}
@@ -480,23 +488,7 @@ def become_subreaper() -> None:
 
 def reap_orphans() -> None:
     """SIGKILL and reap every child still left: only escaped descendants remain by now."""
-    me = os.getpid()
-    for pid in _children_of(me):
+    for pid in children_of(os.getpid()):
         kill_session(pid)
-        try:
-            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
-        except (ProcessLookupError, ChildProcessError, PermissionError):
-            pass
-
-
-def _children_of(parent: int) -> list[int]:
-    children: list[int] = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return children
-    for entry in entries:
-        if entry.isdigit() and _stat_field(entry, 1) == parent:
-            children.append(int(entry))
-    return children

@@ -1,0 +1,108 @@
+"""Defaults from `[tool.txtest]` in the nearest pyproject.toml (SPEC §7)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from txtest.errors import InputError
+
+# option name -> the Python types its value may have in TOML
+OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
+    "update": (bool,),
+    "jobs": (int, str),
+    "fail_fast": (bool,),
+    "timeout": (int, float),
+    "shell": (str,),
+    "lang": (str, list),
+    "workdir": (str,),
+    "keep_tmp": (bool,),
+    "term": (str,),
+    "color": (str,),
+    "verbose": (bool,),
+    "quiet": (bool,),
+    "list": (bool,),
+    "junit_xml": (str,),
+}
+_PATH_OPTIONS = ("workdir", "junit_xml")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What pyproject.toml said: defaults for options, and paths to use when none are given."""
+
+    defaults: Mapping[str, object] = field(default_factory=dict)
+    paths: tuple[str, ...] = ()
+    source: Path | None = None
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml in start or above it."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(start: Path) -> Config:
+    """Read `[tool.txtest]`; an unknown key or a value of the wrong type is an input error."""
+    pyproject = find_pyproject(start)
+    if pyproject is None:
+        return Config()
+    try:
+        with open(pyproject, "rb") as handle:
+            table = tomllib.load(handle).get("tool", {}).get("txtest", {})
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise InputError(f"cannot read [tool.txtest]: {error}", path=str(pyproject)) from error
+    if not isinstance(table, dict):
+        raise InputError("[tool.txtest] must be a table", path=str(pyproject))
+    return _read_table(table, pyproject, start)
+
+
+def _read_table(table: Mapping[str, object], pyproject: Path, start: Path) -> Config:
+    defaults: dict[str, object] = {}
+    paths: tuple[str, ...] = ()
+    for key, value in table.items():
+        if key == "paths":
+            paths = tuple(
+                _relative(item, pyproject, start) for item in _string_list(key, value, pyproject)
+            )
+            continue
+        if key not in OPTION_TYPES:
+            known = ", ".join(sorted([*OPTION_TYPES, "paths"]))
+            raise InputError(
+                f"unknown key '{key}' in [tool.txtest] (known: {known})", path=str(pyproject)
+            )
+        if (isinstance(value, bool) and bool not in OPTION_TYPES[key]) or not isinstance(
+            value, OPTION_TYPES[key]
+        ):
+            raise InputError(
+                f"[tool.txtest] {key} = {value!r} has the wrong type", path=str(pyproject)
+            )
+        defaults[key] = _option_value(key, value, pyproject, start)
+    return Config(defaults, paths, pyproject)
+
+
+def _option_value(key: str, value: object, pyproject: Path, start: Path) -> object:
+    if key == "lang" and isinstance(value, list):
+        return ",".join(_string_list(key, value, pyproject))
+    if key in _PATH_OPTIONS and isinstance(value, str):
+        return _relative(value, pyproject, start)
+    if key == "jobs":
+        return str(value)
+    return value
+
+
+def _string_list(key: str, value: object, pyproject: Path) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InputError(f"[tool.txtest] {key} must be a list of strings", path=str(pyproject))
+    return [str(item) for item in value]
+
+
+def _relative(value: str, pyproject: Path, start: Path) -> str:
+    """A path written in pyproject.toml, which is relative to that file's folder."""
+    return os.path.relpath(pyproject.parent / value, start)

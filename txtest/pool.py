@@ -1,0 +1,105 @@
+"""Run many documents, one at a time or N at a time, yielding results in document order.
+
+Documents run in forked worker processes (each with its own sessions), not
+threads: parsing, rendering and comparing are Python work that a thread pool
+would serialise on the GIL.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing.synchronize import Event as ProcessEvent
+
+from txtest.model import Document, DocumentResult, RunOptions, StopFlag
+from txtest.runner import run_document
+
+Task = tuple[Document, RunOptions]
+Progress = Callable[[int, int], None]
+
+_worker_stop: list[ProcessEvent] = []
+"""The pool's shared stop flag, set in each worker by its initializer (one per process)."""
+
+
+def run_one(document: Document, options: RunOptions, stop: StopFlag | None) -> DocumentResult:
+    """Run one document, then rewrite it in update mode."""
+    result = run_document(document, options, stop)
+    if options.update and result.error is None:
+        from txtest.update import update_document
+
+        result = update_document(result)
+    return result
+
+
+def run_all(
+    tasks: Sequence[Task], jobs: int, progress: Progress | None = None
+) -> Iterator[DocumentResult]:
+    """Results in the order of tasks; with fail-fast, nothing new starts after a failure."""
+    if jobs <= 1 or len(tasks) <= 1:
+        yield from _run_sequentially(tasks, progress)
+    else:
+        yield from _run_in_pool(tasks, jobs, progress)
+
+
+def _run_sequentially(tasks: Sequence[Task], progress: Progress | None) -> Iterator[DocumentResult]:
+    stop = threading.Event()
+    for done, (document, options) in enumerate(tasks):
+        if stop.is_set():
+            return
+        result = run_one(document, options, stop)
+        if progress is not None:
+            progress(done + 1, len(tasks))
+        if options.fail_fast and not result.is_ok:
+            stop.set()
+        yield result
+
+
+def _init_worker(stop: ProcessEvent) -> None:
+    _worker_stop[:] = [stop]
+
+
+def _run_in_worker(document: Document, options: RunOptions) -> DocumentResult | None:
+    stop = _worker_stop[0] if _worker_stop else None
+    if stop is not None and stop.is_set():
+        return None
+    return run_one(document, options, stop)
+
+
+def _run_in_pool(
+    tasks: Sequence[Task], jobs: int, progress: Progress | None
+) -> Iterator[DocumentResult]:
+    context = multiprocessing.get_context("fork")
+    stop = context.Event()
+    with ProcessPoolExecutor(jobs, context, initializer=_init_worker, initargs=(stop,)) as pool:
+        futures = [pool.submit(_run_in_worker, document, options) for document, options in tasks]
+        try:
+            yield from _collect_in_order(futures, tasks, stop, progress)
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def _collect_in_order(
+    futures: Sequence[Future[DocumentResult | None]],
+    tasks: Sequence[Task],
+    stop: ProcessEvent,
+    progress: Progress | None,
+) -> Iterator[DocumentResult]:
+    """Yield each result once it and every one before it are done."""
+    pending = set(futures)
+    shown = 0
+    while shown < len(futures):
+        done, pending = wait(pending, return_when=FIRST_COMPLETED) if pending else (set(), pending)
+        for future in done:
+            result = future.result() if not future.cancelled() else None
+            if result is not None and tasks[0][1].fail_fast and not result.is_ok:
+                stop.set()
+        if progress is not None:
+            progress(len(futures) - len(pending), len(futures))
+        while shown < len(futures) and futures[shown].done():
+            result = None if futures[shown].cancelled() else futures[shown].result()
+            shown += 1
+            if result is not None:
+                yield result
