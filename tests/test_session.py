@@ -1,0 +1,215 @@
+"""The bash session: what a command's output and status look like from the outside."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from txtest.session import Job, RawRun, Session, ansi_c_quote, descendants, strip_own_trace
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "PS1": "caller$ ", "PROMPT_COMMAND": "echo leak"}
+    with Session("bash", env, tmp_path, tmp_path / "control") as started:
+        yield started
+
+
+def run(session: Session, *commands: str, timeout: float = 10) -> list[RawRun]:
+    return list(session.run([Job(command, timeout) for command in commands]))
+
+
+def test_output_and_status_of_each_command(session: Session) -> None:
+    runs = run(session, "echo hi", "false", "echo $?", "printf abc")
+    assert [(r.output, r.exit_status) for r in runs] == [
+        (b"hi\n", 0),
+        (b"", 1),
+        (b"1\n", 0),
+        (b"abc", 0),
+    ]
+
+
+def test_status_is_zero_before_the_first_command(session: Session) -> None:
+    assert run(session, "echo $?")[0].output == b"0\n"
+
+
+def test_state_persists_between_runs(session: Session) -> None:
+    run(session, "x=1; f() { echo f$x; }; alias hello='echo hello'; cd /")
+    assert [r.output for r in run(session, "f", "hello", "pwd")] == [b"f1\n", b"hello\n", b"/\n"]
+
+
+def test_declare_makes_a_global_variable(session: Session) -> None:
+    run(session, "declare -i n=4")
+    assert run(session, "echo $n")[0].output == b"4\n"
+
+
+def test_heredocs_loops_and_quoted_newlines(session: Session) -> None:
+    runs = run(
+        session, "cat <<EOF\na\n  b\nEOF", "for i in 1 2; do\n  echo $i\ndone", "echo 'x\ny'"
+    )
+    assert [r.output for r in runs] == [b"a\n  b\n", b"1\n2\n", b"x\ny\n"]
+
+
+def test_stdin_is_empty(session: Session) -> None:
+    runs = run(session, "cat", "read x; echo $?")
+    assert [r.output for r in runs] == [b"", b"1\n"]
+
+
+def test_history_expansion_is_off(session: Session) -> None:
+    assert run(session, "echo hi!!")[0].output == b"hi!!\n"
+
+
+def test_a_command_longer_than_the_tty_line_limit(session: Session) -> None:
+    word = "x" * 10_000
+    assert run(session, f"echo {word} | wc -c")[0].output.strip() == b"10001"
+
+
+def test_control_bytes_in_a_command_reach_bash_literally(session: Session) -> None:
+    assert run(session, "printf '%s' '\x03\x04\x15' | od -An -tx1")[0].output.split() == [
+        b"03",
+        b"04",
+        b"15",
+    ]
+
+
+def test_caller_prompt_settings_are_not_used(session: Session) -> None:
+    runs = run(session, "echo one", "echo two")
+    assert [r.output for r in runs] == [b"one\n", b"two\n"]
+
+
+def test_reassigned_prompt_and_prompt_command(session: Session) -> None:
+    runs = run(session, "PS1='$ '; PROMPT_COMMAND='echo leak'; PS2='> '", "echo after")
+    assert [(r.output, r.exit_status) for r in runs] == [(b"", 0), (b"after\n", 0)]
+
+
+def test_echo_stays_off(session: Session) -> None:
+    runs = run(session, "stty echo </dev/tty", "echo visible")
+    assert runs[1].output == b"visible\n"
+
+
+def test_output_that_imitates_a_prompt(session: Session) -> None:
+    runs = run(session, "echo 'bash-5.2$ '; printf 'abc:0::abc'", "echo next")
+    assert [r.output for r in runs] == [b"bash-5.2$ \nabc:0::abc", b"next\n"]
+
+
+def test_background_job_notice_is_not_output(session: Session) -> None:
+    runs = run(session, "sleep 30 &", "echo $!")
+    assert runs[0].output == b""
+    assert runs[1].output.strip().isdigit()
+
+
+def test_set_e_keeps_the_session_for_status_only_failures(session: Session) -> None:
+    runs = run(session, "set -e", "! true", "echo still here", "false", "echo never")
+    assert [r.output for r in runs[:3]] == [b"", b"", b"still here\n"]
+    assert runs[3].lost == "the shell exited with status 1"
+    assert runs[4].lost == "the session was lost earlier: the shell exited with status 1"
+
+
+def test_own_trace_lines_are_hidden_under_set_x(session: Session) -> None:
+    runs = run(session, "set -x", "echo traced", "set +x", "echo plain")
+    assert b"__txtest" not in b"".join(r.output for r in runs)
+    assert runs[1].output.endswith(b"echo traced\ntraced\n")
+    assert runs[3].output == b"plain\n"
+
+
+def test_stderr_redirected_for_good_does_not_hide_the_prompt(session: Session) -> None:
+    runs = run(session, "exec 2>/dev/null", "echo out; echo err >&2")
+    assert runs[1].output == b"out\nerr\n"
+
+
+def test_timeout_loses_the_session(session: Session) -> None:
+    runs = run(session, "echo started; sleep 30", "echo after", timeout=0.5)
+    assert runs[0].lost == "timed out after 0.5 s"
+    assert runs[0].output == b"started\n"
+    assert runs[0].exit_status is None
+    assert runs[1].lost == "the session was lost earlier: timed out after 0.5 s"
+
+
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [
+        ("exit 3", "the shell exited with status 3"),
+        ("exec true", "the shell exited with status 0"),
+        ("kill -9 $$", "the shell was killed by signal 9"),
+    ],
+)
+def test_a_lost_shell_says_how(session: Session, command: str, reason: str) -> None:
+    assert run(session, command)[0].lost == reason
+
+
+def test_history_is_not_written(session: Session, tmp_path: Path) -> None:
+    run(session, "echo remember me", "history -a 2>/dev/null; true")
+    session.close()
+    assert not (tmp_path / "home" / ".bash_history").exists()
+
+
+def test_cwd_follows_cd(session: Session, tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    run(session, "cd sub")
+    assert session.cwd() == tmp_path / "sub"
+
+
+def test_close_kills_background_jobs(tmp_path: Path) -> None:
+    with Session("bash", dict(os.environ), tmp_path, tmp_path / "c") as started:
+        run(started, "sleep 300 & sleep 301 &")
+        children = descendants(started.pid)
+        assert len(children) == 2
+    assert _gone_soon(children)
+
+
+def test_pipe_mode_output_is_not_a_terminal(tmp_path: Path) -> None:
+    with Session("bash", dict(os.environ), tmp_path, tmp_path / "c", output_pipe=True) as piped:
+        runs = run(piped, "[ -t 1 ] && echo tty || echo pipe", "echo err >&2; echo out", "exit 4")
+    assert [r.output for r in runs[:2]] == [b"pipe\n", b"err\nout\n"]
+    assert runs[2].lost == "the shell exited with status 4"
+
+
+def test_large_output_arrives_whole(session: Session) -> None:
+    output = run(session, "seq 1 200000")[0].output
+    assert output == subprocess.run(["seq", "1", "200000"], capture_output=True).stdout
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(min_size=1, max_size=64).filter(lambda data: b"\0" not in data))
+def test_ansi_c_quote_round_trips_through_bash(data: bytes) -> None:
+    quoted = ansi_c_quote(data)
+    assert all(0x20 <= byte < 0x7F for byte in quoted) and b"!" not in quoted
+    printed = subprocess.run(
+        ["bash", "--norc", "-c", b"printf %s " + quoted], capture_output=True, check=True
+    )
+    assert printed.stdout == data
+
+
+def test_strip_own_trace_keeps_the_user_trace() -> None:
+    traced = (
+        b"+ __txtest_c='echo hi\n__txtest_mark $?'\n+ __txtest_ret 0\n+ return 0\n+ :\n"
+        b"+ builtin eval 'echo hi\n__txtest_mark $?'\n++ echo hi\nhi\n++ __txtest_mark 0\n"
+        b"++ __txtest_s=0\n+ __txtest_fin 0\n"
+    )
+    assert strip_own_trace(traced) == b"++ echo hi\nhi\n"
+
+
+def _gone_soon(pids: list[int]) -> bool:
+    """True once none of pids is a live process (SIGKILL lands within moments)."""
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        if all(_zombie(pid) for pid in pids):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except OSError:
+        return True
