@@ -184,7 +184,7 @@ def _parse_markdown(text: str, display: str, langs: tuple[str, ...]) -> tuple[It
     context = _Context(display, split_lines(text), frozenset(lang.lower() for lang in langs))
     items: list[Item] = []
     pending: tuple[_Word, ...] = ()
-    for token in MarkdownIt("commonmark").parse(text):
+    for token in _tokens(text, context.lines):
         part = _classify(token, context)
         if part is _Part.DIRECTIVE:
             pending = _merge(pending, _directive_words(token, context), display)
@@ -205,6 +205,75 @@ def _parse_markdown(text: str, display: str, langs: tuple[str, ...]) -> tuple[It
         )
         raise InputError(message, Location(display, pending[0].line))
     return tuple(items)
+
+
+# Long fences: markdown-it reads every character in Python, so the body of a
+# long top-level fence (200,000 lines of expected output) is blanked for the
+# parse and put back after. This is only kept when markdown-it saw exactly
+# that fence in the skeleton: content lines cannot change a parse except by
+# closing their fence, and the scan checks that none does before the closer.
+_LONG_FENCE = 256
+_TOP_OPENER = re.compile(r"^(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)
+
+
+def _tokens(text: str, lines: Sequence[str]) -> list[Token]:
+    """markdown-it's block tokens for text, parsing long top-level fences without their body."""
+    regions = _long_fences("\n".join(lines))
+    if not regions:
+        return MarkdownIt("commonmark").parse(text)
+    skeleton: list[str] = []
+    openers: list[int] = []
+    shifts: list[tuple[int, int]] = []
+    done = 0
+    for start, end in regions:
+        skeleton.extend(lines[done : start + 1])
+        openers.append(len(skeleton) - 1)
+        shifts.append((len(skeleton) - 1, end - start - 1))
+        done = end
+    skeleton.extend(lines[done:])
+    tokens = MarkdownIt("commonmark").parse("\n".join(skeleton) + "\n")
+    fences = {t.map[0]: t for t in tokens if t.type == "fence" and t.map and t.level == 0}
+    for opener, (start, end) in zip(openers, regions, strict=True):
+        token = fences.get(opener)
+        if token is None or token.map != [opener, opener + 2]:
+            return MarkdownIt("commonmark").parse(text)
+        body = "".join(line + "\n" for line in lines[start + 1 : end])
+        token.content = body.replace("\0", "\ufffd")
+    for token in tokens:
+        if token.map:
+            token.map = [_unshift(value, shifts) for value in token.map]
+    return tokens
+
+
+def _unshift(value: int, shifts: Sequence[tuple[int, int]]) -> int:
+    """A skeleton line index as a source line index: add the bodies removed before it."""
+    return value + sum(removed for opener, removed in shifts if opener < value)
+
+
+def _long_fences(joined: str) -> list[tuple[int, int]]:
+    """(opening, closing) line indexes of long fences that open at column 0."""
+    regions: list[tuple[int, int]] = []
+    position = counted = line = 0
+    while (opener := _TOP_OPENER.search(joined, position)) is not None:
+        fence, info = opener.group(1), opener.group(2)
+        position = opener.end()
+        if fence[0] == "`" and "`" in info:
+            continue
+        closing = _closer(fence).search(joined, position)
+        if closing is None:
+            break
+        line += joined.count("\n", counted, opener.start())
+        counted = opener.start()
+        end = line + joined.count("\n", opener.start(), closing.start())
+        if end - line - 1 >= _LONG_FENCE:
+            regions.append((line, end))
+        position = closing.end()
+    return regions
+
+
+def _closer(fence: str) -> re.Pattern[str]:
+    """A line that closes a fence opened with fence (CommonMark: up to 3 spaces before)."""
+    return re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.MULTILINE)
 
 
 def _classify(token: Token, context: _Context) -> _Part:
@@ -251,7 +320,7 @@ def _console_block(token: Token, context: _Context, pending: Sequence[_Word]) ->
     """A console fence as a block; None when it holds no command."""
     span = _span(token)
     directives = _block_directives(pending, context, f"the console block at line {span.start + 1}")
-    lines = [(span.start + 1 + i, text) for i, text in enumerate(split_lines(token.content))]
+    lines = list(zip(range(span.start + 1, span.end), split_lines(token.content), strict=False))
     commands = _parse_commands(lines, context.display, cram=False)
     if not commands:
         return None
@@ -447,10 +516,21 @@ def _parse_commands(lines: Sequence[_Line], display: str, *, cram: bool) -> tupl
 
 
 def _drafts(lines: Sequence[_Line], *, cram: bool) -> list[_Draft]:
-    """Group a block's lines by command; lines before the first and after `$` are dropped."""
+    """Group a block's lines by command; lines before the first and after `$` are dropped.
+
+    Only lines starting with `$` or `>` are looked at one by one; the runs of
+    output between them are taken as slices (a long output costs no loop).
+    """
     drafts: list[_Draft] = []
     current: _Draft | None = None
-    for index, text in lines:
+    marked = [i for i, line in enumerate(lines) if line[1][:1] in _MARKERS]
+    previous = 0
+    for position in [*marked, len(lines)]:
+        if current is not None:
+            current.output.extend(lines[previous:position])
+        if position == len(lines):
+            break
+        index, text = lines[position]
         kind = _line_kind(text, cram=cram)
         if kind is _Kind.COMMAND:
             current = _Draft([(index, text[2:])])
@@ -458,12 +538,16 @@ def _drafts(lines: Sequence[_Line], *, cram: bool) -> list[_Draft]:
         elif kind is _Kind.STOP:
             current = None
         elif current is None:
-            continue
+            pass
         elif kind is _Kind.CONTINUATION and not current.output:
             current.source.append((index, text[2:]))
         else:
             current.output.append((index, text))
+        previous = position + 1
     return drafts
+
+
+_MARKERS = ("$", ">")
 
 
 def _line_kind(text: str, *, cram: bool) -> _Kind:
@@ -484,8 +568,10 @@ def _finish(draft: _Draft, display: str, *, cram: bool) -> Command:
     if output and (found := _exit_status(output[-1][1])) is not None:
         status, status_index = found, output[-1][0]
         output = output[:-1] if cram else _without_blank_tail(output[:-1])
-    for index, text in output:
-        _check_expected(text, Location(display, index + 1))
+    if any(text.rstrip(" \t").endswith(")") for _, text in output):
+        for index, text in output:
+            if text.rstrip(" \t").endswith(")"):
+                _check_expected(text, Location(display, index + 1))
     return Command(
         source="\n".join(text for _, text in draft.source),
         location=Location(display, draft.source[0][0] + 1),
@@ -513,13 +599,12 @@ def _exit_status(text: str) -> int | None:
 
 def _expected_span(draft: _Draft, output: Sequence[_Line], status_index: int | None) -> Span:
     """The source lines of a command's expected output and `[N]` line."""
-    indexes = [index for index, _ in output]
     if status_index is not None:
-        indexes.append(status_index)
-    if not indexes:
+        return Span(output[0][0] if output else status_index, status_index + 1)
+    if not output:
         after = draft.source[-1][0] + 1
         return Span(after, after)
-    return Span(min(indexes), max(indexes) + 1)
+    return Span(output[0][0], output[-1][0] + 1)
 
 
 def _check_expected(text: str, location: Location) -> None:
