@@ -6,16 +6,21 @@ matches shows in the diff as context and survives an update as written.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Sequence
+import re
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
+from typing import NamedTuple
 
 from txtest.matchers import ExpectedLine, compile_line, is_literal, is_printable, spell_line
 from txtest.model import Command, CommandResult, CommandRun, DiffLine
 
 _BLANKS = " \t"
-_DP_LIMIT = 250_000
-"""Most cells of an exact alignment table; bigger regions are aligned with difflib."""
+_EXACT_LIMIT = 100_000
+"""Most cells of an exact alignment table; bigger regions are split at anchor lines."""
+_SPLIT_DEPTH = 16
+"""How many times a big region is split at anchors before it is aligned in one pass."""
+_NOT_PLAIN = re.compile(r"\)$|^\.\.\.$|\[\.\.\]", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,33 +29,39 @@ class Comparison:
 
     matched: bool
     diff: tuple[DiffLine, ...]
-    """Expected (`-`) against actual (`+`); matching lines, patterns included, as context."""
+    """Expected (`-`) against actual (`+`), matching lines (patterns included) as
+    context; empty when the output matched."""
     updated: tuple[str, ...]
     """Expected lines that make this output pass, keeping those that still match."""
+
+
+_Line = str | ExpectedLine
+"""A prepared expected line: a plain line's text (only that text matches it), or compiled."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Sides:
     """Both sides of a comparison, ready to match."""
 
-    expected: tuple[ExpectedLine, ...]
+    texts: tuple[str, ...]
+    """Expected lines as written."""
+    expected: tuple[_Line, ...]
     actual: tuple[str, ...]
     """Actual lines with trailing spaces and tabs removed."""
     no_eol: bool
     """The output's last line has no newline (never set for empty output)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Op:
+class _Op(NamedTuple):
     """One step of an alignment.
 
-    `=` expected `index` matches actual `position`; `-` expected only; `+` actual
-    only; `~` a `...` absorbs actual `position`; `.` a `...` ends here.
+    `=` expected line `expected` matches actual line `actual`; `-` expected only;
+    `+` actual only; `.` a `...` starts here; `~` that `...` stands for actual line `actual`.
     """
 
     tag: str
-    index: int | None = None
-    position: int | None = None
+    expected: int | None = None
+    actual: int | None = None
 
 
 def compare_output(
@@ -64,11 +75,11 @@ def compare_output(
     """Compare expected lines as written with a command's actual output lines."""
     lines = _trim_actual(actual, exact_blank)
     no_eol = no_eol and bool(lines) and len(lines) == len(actual)
-    if _matches_pairwise(expected, lines, no_eol):
-        return _passing(expected, first_line)
-    sides = _Sides(_compile_all(expected), lines, no_eol)
-    if _matches_with_ellipses(sides):
-        return _passing(expected, first_line)
+    if _equal_plain_text(expected, lines, no_eol):
+        return Comparison(True, (), expected)
+    sides = _Sides(expected, _prepare(expected), lines, no_eol)
+    if _matches(sides):
+        return Comparison(True, (), expected)
     ops = _align(sides)
     return Comparison(False, tuple(_diff_lines(sides, ops, first_line)), _updated(sides, ops))
 
@@ -76,7 +87,7 @@ def compare_output(
 def compare_command(
     command: Command, run: CommandRun, *, exact_blank: bool = False
 ) -> CommandResult:
-    """Hold a command's run against what it expected."""
+    """Hold a command's run against what it expected; no update for an unfinished run."""
     comparison = compare_output(
         command.expected,
         run.actual,
@@ -100,21 +111,29 @@ def _trim_actual(actual: tuple[str, ...], exact_blank: bool) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _compile_all(expected: tuple[str, ...]) -> tuple[ExpectedLine, ...]:
-    """Compile every expected line, each distinct text once."""
+def _equal_plain_text(expected: tuple[str, ...], actual: tuple[str, ...], no_eol: bool) -> bool:
+    """Fastest path: the same lines, none of them a pattern or unprintable (no per-line loop)."""
+    if no_eol or len(expected) != len(actual):
+        return False
+    if [text.rstrip(_BLANKS) for text in expected] != list(actual):
+        return False
+    joined = "\n".join(actual)
+    return _NOT_PLAIN.search(joined) is None and is_printable(joined)
+
+
+def _prepare(expected: tuple[str, ...]) -> tuple[_Line, ...]:
+    """Plain lines as their text, the others compiled (each distinct text once)."""
     compiled: dict[str, ExpectedLine] = {}
+    prepared: list[_Line] = []
     for text in expected:
+        body = text.rstrip(_BLANKS)
+        if is_literal(body):
+            prepared.append(body)
+            continue
         if text not in compiled:
             compiled[text] = compile_line(text)
-    return tuple(compiled[text] for text in expected)
-
-
-def _passing(expected: tuple[str, ...], first_line: int | None) -> Comparison:
-    """The comparison of output that matched: all context, expected kept as written."""
-    diff = tuple(
-        DiffLine(" ", text, _line_number(first_line, index)) for index, text in enumerate(expected)
-    )
-    return Comparison(True, diff, expected)
+        prepared.append(compiled[text])
+    return tuple(prepared)
 
 
 def _line_number(first_line: int | None, index: int) -> int | None:
@@ -122,44 +141,26 @@ def _line_number(first_line: int | None, index: int) -> int | None:
     return None if first_line is None else first_line + index
 
 
-def _matches_pairwise(expected: tuple[str, ...], actual: tuple[str, ...], no_eol: bool) -> bool:
-    """Fast path: line i matches line i, compiling only lines that are not plain text."""
-    if len(expected) != len(actual):
-        return False
-    last = len(actual) - 1
-    for index, (text, line) in enumerate(zip(expected, actual, strict=True)):
-        if index != last or not no_eol:
-            body = text.rstrip(_BLANKS)
-            if body == line and is_literal(body) and is_printable(line):
-                continue
-        compiled = compile_line(text)
-        if compiled.is_ellipsis or not _pair_ok(
-            compiled, index == last, index == last, no_eol, line
-        ):
-            return False
-    return True
-
-
-def _pair_ok(
-    line: ExpectedLine, last_expected: bool, last_actual: bool, no_eol: bool, actual: str
-) -> bool:
-    """Whether an expected line matches an actual line where each stands."""
-    if line.no_eol:
-        return last_expected and last_actual and no_eol and line.matches(actual)
-    if no_eol and last_actual:
-        return False
-    return line.matches(actual)
+def _is_ellipsis(sides: _Sides, index: int) -> bool:
+    """Whether expected line index is `...`."""
+    line = sides.expected[index]
+    return not isinstance(line, str) and line.is_ellipsis
 
 
 def _ok(sides: _Sides, index: int, position: int) -> bool:
-    """Whether expected line index (not `...`) matches actual line position."""
-    return _pair_ok(
-        sides.expected[index],
-        index == len(sides.expected) - 1,
-        position == len(sides.actual) - 1,
-        sides.no_eol,
-        sides.actual[position],
-    )
+    """Whether expected line index (not `...`) matches actual line position where each stands.
+
+    The last actual line, when it lacks its newline, only matches a `(no-eol)`
+    line, and a `(no-eol)` line only matches it and only as the last expected line.
+    """
+    line, actual = sides.expected[index], sides.actual[position]
+    unterminated = sides.no_eol and position == len(sides.actual) - 1
+    if isinstance(line, str):
+        return not unterminated and line == actual and is_printable(actual)
+    if line.no_eol:
+        last = index == len(sides.expected) - 1
+        return last and unterminated and line.matches(actual)
+    return not unterminated and line.matches(actual)
 
 
 def _absorbable(sides: _Sides, position: int) -> bool:
@@ -167,16 +168,19 @@ def _absorbable(sides: _Sides, position: int) -> bool:
     return not (sides.no_eol and position == len(sides.actual) - 1)
 
 
-def _matches_with_ellipses(sides: _Sides) -> bool:
-    """Whether the expected lines, `...` as zero or more lines, match all actual lines."""
-    expected, count = sides.expected, len(sides.actual)
+def _matches(sides: _Sides) -> bool:
+    """Whether the expected lines, `...` as zero or more lines, match all actual lines.
+
+    Wildcard matching over lines: on a mismatch, the latest `...` takes one more line.
+    """
+    count, total = len(sides.expected), len(sides.actual)
     index = position = 0
     star, mark = -1, 0
-    while position < count:
-        if index < len(expected) and expected[index].is_ellipsis:
+    while position < total:
+        if index < count and _is_ellipsis(sides, index):
             star, mark = index, position
             index += 1
-        elif index < len(expected) and _ok(sides, index, position):
+        elif index < count and _ok(sides, index, position):
             index += 1
             position += 1
         elif star >= 0 and _absorbable(sides, mark):
@@ -184,17 +188,17 @@ def _matches_with_ellipses(sides: _Sides) -> bool:
             index, position = star + 1, mark
         else:
             return False
-    return all(line.is_ellipsis for line in expected[index:])
+    return all(_is_ellipsis(sides, rest) for rest in range(index, count))
 
 
 def _align(sides: _Sides) -> list[_Op]:
     """Align expected with actual lines: matching prefix, middle, matching suffix."""
     head = _common_prefix(sides)
     tail = _common_suffix(sides, head)
-    end_index, end_position = len(sides.expected) - tail, len(sides.actual) - tail
+    end, stop = len(sides.expected) - tail, len(sides.actual) - tail
     ops = [_Op("=", offset, offset) for offset in range(head)]
-    ops += _align_region(sides, head, end_index, head, end_position)
-    ops += [_Op("=", end_index + offset, end_position + offset) for offset in range(tail)]
+    ops += _align_region(sides, head, end, head, stop, 0)
+    ops += [_Op("=", end + offset, stop + offset) for offset in range(tail)]
     return ops
 
 
@@ -202,7 +206,7 @@ def _common_prefix(sides: _Sides) -> int:
     """How many leading lines match pairwise, up to the first `...`."""
     count = 0
     limit = min(len(sides.expected), len(sides.actual))
-    while count < limit and not sides.expected[count].is_ellipsis and _ok(sides, count, count):
+    while count < limit and not _is_ellipsis(sides, count) and _ok(sides, count, count):
         count += 1
     return count
 
@@ -213,74 +217,92 @@ def _common_suffix(sides: _Sides, head: int) -> int:
     limit = min(len(sides.expected), len(sides.actual)) - head
     while count < limit:
         index, position = len(sides.expected) - 1 - count, len(sides.actual) - 1 - count
-        if sides.expected[index].is_ellipsis or not _ok(sides, index, position):
+        if _is_ellipsis(sides, index) or not _ok(sides, index, position):
             break
         count += 1
     return count
 
 
-def _align_region(sides: _Sides, start: int, end: int, first: int, stop: int) -> list[_Op]:
-    """Align expected[start:end] with actual[first:stop], exactly when small enough."""
-    if (end - start + 1) * (stop - first + 1) <= _DP_LIMIT:
-        return _align_exactly(sides, start, end, first, stop)
-    if any(not line.is_ellipsis for line in sides.expected[start:end]) and first < stop:
-        matcher = SequenceMatcher(None, _keys(sides, start, end), sides.actual[first:stop])
-        if matcher.get_matching_blocks()[0].size:
-            return _align_by_blocks(sides, matcher, start, first)
-    return _align_greedily(sides, start, end, first, stop)
-
-
-def _keys(sides: _Sides, start: int, end: int) -> Sequence[Hashable]:
-    """Keys for difflib: a plain line's text; a pattern line, a key no actual line has."""
-    return [
-        line.literal if line.literal is not None else (index,)
-        for index, line in enumerate(sides.expected[start:end], start)
-    ]
-
-
-def _align_by_blocks(
-    sides: _Sides, matcher: SequenceMatcher[Hashable], start: int, first: int
+def _align_region(
+    sides: _Sides, start: int, end: int, first: int, stop: int, depth: int
 ) -> list[_Op]:
-    """Align a big region around the equal runs difflib finds."""
+    """Align expected[start:end] with actual[first:stop]: exactly, or split at anchors."""
+    if (end - start + 1) * (stop - first + 1) <= _EXACT_LIMIT:
+        return _align_exactly(sides, start, end, first, stop)
+    anchors = _anchors(sides, start, end, first, stop) if depth < _SPLIT_DEPTH else []
+    if not anchors:
+        return _align_greedily(sides, start, end, first, stop)
     ops: list[_Op] = []
-    for tag, low, high, lower, upper in matcher.get_opcodes():
-        if tag == "equal":
-            ops += _pair_up(sides, start + low, start + high, first + lower)
-        else:
-            ops += _align_greedily(sides, start + low, start + high, first + lower, first + upper)
+    for index, position in anchors:
+        ops += _align_region(sides, start, index, first, position, depth + 1)
+        ops.append(_Op("=", index, position))
+        start, first = index + 1, position + 1
+    ops += _align_region(sides, start, end, first, stop, depth + 1)
     return ops
 
 
-def _pair_up(sides: _Sides, start: int, end: int, first: int) -> Iterator[_Op]:
-    """Lines with equal text, paired: matching, or changed where one is unprintable."""
-    for index in range(start, end):
-        position = first + index - start
-        if _ok(sides, index, position):
-            yield _Op("=", index, position)
+def _anchors(sides: _Sides, start: int, end: int, first: int, stop: int) -> list[tuple[int, int]]:
+    """Matching plain lines found once on each side, the longest run in the same order."""
+    expected_at = _found_once(sides.expected, start, end)
+    actual_at = _found_once(sides.actual, first, stop)
+    pairs = sorted(
+        (index, actual_at[text]) for text, index in expected_at.items() if text in actual_at
+    )
+    return _longest_increasing([pair for pair in pairs if _ok(sides, *pair)])
+
+
+def _found_once(lines: Sequence[_Line], start: int, stop: int) -> dict[str, int]:
+    """Where each plain line of lines[start:stop] that occurs just once stands."""
+    seen: dict[str, int] = {}
+    repeated: set[str] = set()
+    for index in range(start, stop):
+        line = lines[index]
+        if isinstance(line, str):
+            if line in seen:
+                repeated.add(line)
+            seen[line] = index
+    return {text: index for text, index in seen.items() if text not in repeated}
+
+
+def _longest_increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest subsequence of pairs (sorted by index) whose positions increase too."""
+    tails: list[int] = []
+    """tails[k]: the least position that ends an increasing run of k + 1 pairs."""
+    ends: list[int] = []
+    before = [-1] * len(pairs)
+    for number, (_, position) in enumerate(pairs):
+        length = bisect_left(tails, position)
+        if length == len(tails):
+            tails.append(position)
+            ends.append(number)
         else:
-            yield _Op("-", index)
-            yield _Op("+", None, position)
+            tails[length], ends[length] = position, number
+        before[number] = ends[length - 1] if length else -1
+    chain: list[tuple[int, int]] = []
+    number = ends[-1] if ends else -1
+    while number >= 0:
+        chain.append(pairs[number])
+        number = before[number]
+    return chain[::-1]
 
 
 def _align_greedily(sides: _Sides, start: int, end: int, first: int, stop: int) -> list[_Op]:
-    """Align in one pass: pairs in order, a `...` taking lines until the next line matches."""
+    """Align in one pass: lines paired in order, a `...` taking lines until the next matches."""
     ops: list[_Op] = []
     position = first
     for index in range(start, end):
-        if sides.expected[index].is_ellipsis:
-            nxt = index + 1
+        if _is_ellipsis(sides, index):
+            ops.append(_Op(".", index))
             while position < stop and _absorbable(sides, position):
-                if nxt < end and not sides.expected[nxt].is_ellipsis and _ok(sides, nxt, position):
+                if _next_matches(sides, index + 1, end, position):
                     break
                 ops.append(_Op("~", index, position))
                 position += 1
-            ops.append(_Op(".", index))
+        elif position < stop and _ok(sides, index, position):
+            ops.append(_Op("=", index, position))
+            position += 1
         elif position < stop:
-            ops += (
-                [_Op("=", index, position)]
-                if _ok(sides, index, position)
-                else [_Op("-", index), _Op("+", None, position)]
-            )
+            ops += [_Op("-", index), _Op("+", None, position)]
             position += 1
         else:
             ops.append(_Op("-", index))
@@ -288,86 +310,85 @@ def _align_greedily(sides: _Sides, start: int, end: int, first: int, stop: int) 
     return ops
 
 
+def _next_matches(sides: _Sides, index: int, end: int, position: int) -> bool:
+    """Whether expected line index, before end and not `...`, matches actual position."""
+    return index < end and not _is_ellipsis(sides, index) and _ok(sides, index, position)
+
+
 def _align_exactly(sides: _Sides, start: int, end: int, first: int, stop: int) -> list[_Op]:
-    """The cheapest alignment: fewest changed lines, then fewest lines left to a `...`."""
+    """The cheapest alignment of a region, by the costs below."""
     table = _cost_table(sides, start, end, first, stop)
     return list(_trace(sides, table, start, end, first, stop))
 
 
-def _change_cost(first: int, stop: int) -> int:
-    """What one changed line costs: more than all `...` absorptions of actual[first:stop]."""
-    return stop - first + 1
+# What each step of an alignment costs. A changed pair costs less than a line
+# removed plus a line added, so a changed line reads `-old` `+new`; two changed
+# pairs cost more than a removed and an added line around a match, so a line
+# that moved stays context. A `...` takes a line for less than adding it, but a
+# changed pair beats leaving the expected line out and giving the `...` its line.
+_ADD = _REMOVE = 4
+_CHANGE = 6
+_ABSORB = 3
 
 
 def _cost_table(sides: _Sides, start: int, end: int, first: int, stop: int) -> list[list[int]]:
     """table[r][c]: least cost of aligning expected[start + r:end] with actual[first + c:stop]."""
-    change = _change_cost(first, stop)
     width = stop - first
     table = [[0] * (width + 1) for _ in range(end - start + 1)]
     bottom = table[end - start]
     for column in range(width - 1, -1, -1):
-        bottom[column] = bottom[column + 1] + change
+        bottom[column] = bottom[column + 1] + _ADD
     for row in range(end - start - 1, -1, -1):
-        _fill_row(sides, table, row, start + row, first, change)
+        _fill_row(sides, table, row, start + row, first)
     return table
 
 
-def _fill_row(
-    sides: _Sides, table: list[list[int]], row: int, index: int, first: int, change: int
-) -> None:
+def _fill_row(sides: _Sides, table: list[list[int]], row: int, index: int, first: int) -> None:
     """Fill one row of the cost table from the row below it."""
     cells, below = table[row], table[row + 1]
-    ellipsis = sides.expected[index].is_ellipsis
+    ellipsis = _is_ellipsis(sides, index)
     width = len(cells) - 1
-    cells[width] = below[width] + (0 if ellipsis else change)
+    cells[width] = below[width] + (0 if ellipsis else _REMOVE)
     for column in range(width - 1, -1, -1):
         position = first + column
         if ellipsis:
-            step = 1 if _absorbable(sides, position) else change
+            step = _ABSORB if _absorbable(sides, position) else _ADD
             cells[column] = min(below[column], cells[column + 1] + step)
         else:
-            diagonal = below[column + 1] + (0 if _ok(sides, index, position) else change)
-            cells[column] = min(diagonal, below[column] + change, cells[column + 1] + change)
+            pair = below[column + 1] + (0 if _ok(sides, index, position) else _CHANGE)
+            cells[column] = min(pair, below[column] + _REMOVE, cells[column + 1] + _ADD)
 
 
 def _trace(
     sides: _Sides, table: list[list[int]], start: int, end: int, first: int, stop: int
 ) -> Iterator[_Op]:
-    """Walk the cost table from its corner, preferring matches, then deletions."""
-    change = _change_cost(first, stop)
-    row, column = 0, 0
+    """Walk the cost table from its corner along a cheapest path."""
+    row = column = 0
     rows, width = end - start, stop - first
+    opened = -1
     while row < rows or column < width:
-        index, position = start + row, first + column
-        here = table[row][column]
-        if row < rows and sides.expected[index].is_ellipsis:
-            if (
-                column < width
-                and _absorbable(sides, position)
-                and here == table[row][column + 1] + 1
-            ):
-                yield _Op("~", index, position)
-                column += 1
-            elif here == table[row + 1][column]:
+        index, position, here = start + row, first + column, table[row][column]
+        if row < rows and _is_ellipsis(sides, index):
+            if opened != row:
                 yield _Op(".", index)
-                row += 1
-            else:
-                yield _Op("+", None, position)
+                opened = row
+            step = _ABSORB if column < width and _absorbable(sides, position) else _ADD
+            if column < width and here == table[row][column + 1] + step:
+                yield _Op("~", index, position) if step == _ABSORB else _Op("+", None, position)
                 column += 1
-            continue
-        if (
+            else:
+                row += 1
+        elif (
             row < rows
             and column < width
-            and here == table[row + 1][column + 1]
-            and _ok(sides, index, position)
+            and _matched_here(sides, table, row, column, (index, position))
         ):
             yield _Op("=", index, position)
             row, column = row + 1, column + 1
-        elif row < rows and column < width and here == table[row + 1][column + 1] + change:
-            yield _Op("-", index)
-            yield _Op("+", None, position)
+        elif row < rows and column < width and here == table[row + 1][column + 1] + _CHANGE:
+            yield from (_Op("-", index), _Op("+", None, position))
             row, column = row + 1, column + 1
-        elif row < rows and here == table[row + 1][column] + change:
+        elif row < rows and here == table[row + 1][column] + _REMOVE:
             yield _Op("-", index)
             row += 1
         else:
@@ -375,22 +396,27 @@ def _trace(
             column += 1
 
 
+def _matched_here(
+    sides: _Sides, table: list[list[int]], row: int, column: int, pair: tuple[int, int]
+) -> bool:
+    """Whether a cheapest path from table[row][column] matches the pair of lines there."""
+    return table[row][column] == table[row + 1][column + 1] and _ok(sides, *pair)
+
+
 def _diff_lines(sides: _Sides, ops: list[_Op], first_line: int | None) -> Iterator[DiffLine]:
     """The diff of an alignment: each run of changes as its `-` lines, then its `+` lines."""
     removed: list[DiffLine] = []
     added: list[DiffLine] = []
-    for op in ops:
-        if op.tag == "-" and op.index is not None:
-            removed.append(
-                DiffLine("-", sides.expected[op.index].text, _line_number(first_line, op.index))
-            )
-        elif op.tag == "+" and op.position is not None:
-            added.append(DiffLine("+", _spell(sides, op.position)))
-        elif op.tag in "=." and op.index is not None:
+    for tag, index, position in ops:
+        if tag == "-" and index is not None:
+            removed.append(DiffLine("-", sides.texts[index], _line_number(first_line, index)))
+        elif tag == "+" and position is not None:
+            added.append(DiffLine("+", _spell(sides, position)))
+        elif tag in "=." and index is not None:
             yield from removed
             yield from added
             removed, added = [], []
-            yield DiffLine(" ", sides.expected[op.index].text, _line_number(first_line, op.index))
+            yield DiffLine(" ", sides.texts[index], _line_number(first_line, index))
     yield from removed
     yield from added
 
@@ -405,11 +431,11 @@ def _updated(sides: _Sides, ops: list[_Op]) -> tuple[str, ...]:
     """Expected lines for this output: those that matched as written, the rest as printed."""
     lines: list[str] = []
     ended = False
-    for op in ops:
-        if op.tag in "=." and op.index is not None and not ended:
-            lines.append(sides.expected[op.index].text)
-        elif op.tag == "+" and op.position is not None:
-            lines.append(_spell(sides, op.position))
+    for tag, index, position in ops:
+        if tag in "=." and index is not None and not ended:
+            lines.append(sides.texts[index])
+        elif tag == "+" and position is not None:
+            lines.append(_spell(sides, position))
         # Nothing may follow a last line that lacks its newline, not even a `...`.
-        ended = ended or (sides.no_eol and op.position == len(sides.actual) - 1 and op.tag in "=+")
+        ended = ended or (position is not None and not _absorbable(sides, position))
     return tuple(lines)

@@ -7,19 +7,20 @@ would serialise on the GIL.
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing.synchronize import Event as ProcessEvent
+from typing import TYPE_CHECKING
 
 from txtest.model import Document, DocumentResult, RunOptions, StopFlag
 from txtest.runner import run_document
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 Task = tuple[Document, RunOptions]
 Progress = Callable[[int, int], None]
 
-_worker_stop: list[ProcessEvent] = []
+_worker_stop: list[StopFlag] = []
 """The pool's shared stop flag, set in each worker by its initializer (one per process)."""
 
 
@@ -56,7 +57,7 @@ def _run_sequentially(tasks: Sequence[Task], progress: Progress | None) -> Itera
         yield result
 
 
-def _init_worker(stop: ProcessEvent) -> None:
+def _init_worker(stop: StopFlag) -> None:
     _worker_stop[:] = [stop]
 
 
@@ -70,6 +71,10 @@ def _run_in_worker(document: Document, options: RunOptions) -> DocumentResult | 
 def _run_in_pool(
     tasks: Sequence[Task], jobs: int, progress: Progress | None
 ) -> Iterator[DocumentResult]:
+    # imported here: they cost more than the rest of txtest's start-up together
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork")
     stop = context.Event()
     with ProcessPoolExecutor(jobs, context, initializer=_init_worker, initargs=(stop,)) as pool:
@@ -84,10 +89,12 @@ def _run_in_pool(
 def _collect_in_order(
     futures: Sequence[Future[DocumentResult | None]],
     tasks: Sequence[Task],
-    stop: ProcessEvent,
+    stop: StopFlag,
     progress: Progress | None,
 ) -> Iterator[DocumentResult]:
     """Yield each result once it and every one before it are done."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     pending = set(futures)
     shown = 0
     while shown < len(futures):

@@ -236,6 +236,7 @@ class Session:
                 "shopt -u checkwinsize 2>/dev/null",
                 "unset PROMPT_COMMAND PS0 MAILCHECK",
                 "__txtest_mark 0",
+                "__txtest_d=",
                 "",
             ]
         )
