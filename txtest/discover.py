@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,10 @@ class Target:
 
 
 def find_documents(arguments: Sequence[str]) -> tuple[list[Target], list[InputError]]:
-    """Expand files and directories, in order, merging `PATH:LINE` selections."""
+    """Expand files and directories, in order, merging `PATH:LINE` selections.
+
+    A document named whole anywhere runs whole.
+    """
     targets: dict[str, Target] = {}
     errors: list[InputError] = []
     for argument in arguments:
@@ -36,8 +39,11 @@ def find_documents(arguments: Sequence[str]) -> tuple[list[Target], list[InputEr
             continue
         for target in found:
             known = targets.get(target.display)
-            lines = (known.lines if known else ()) + target.lines
-            targets[target.display] = Target(target.path, target.display, lines)
+            if known is not None:
+                whole = not known.lines or not target.lines
+                lines = () if whole else known.lines + target.lines
+                target = Target(target.path, target.display, lines)
+            targets[target.display] = target
     return list(targets.values()), errors
 
 
@@ -70,8 +76,3 @@ def walk_directory(root: Path) -> list[Path]:
 
 def _wanted_folder(name: str) -> bool:
     return not name.startswith(".") and name not in SKIPPED_FOLDERS
-
-
-def displays(targets: Iterable[Target]) -> list[str]:
-    """The paths as shown, in order."""
-    return [target.display for target in targets]

@@ -149,9 +149,7 @@ def _compile_regex(source: str) -> re.Pattern[str]:
     """Compile a `(re)` line's TEXT."""
     try:
         return re.compile(source)
-    except re.error as error:
-        raise PatternError(f"bad regex {source!r}: {error}") from None
-    except (OverflowError, RecursionError) as error:
+    except (re.error, OverflowError, RecursionError) as error:
         raise PatternError(f"bad regex {source!r}: {error}") from None
 
 

@@ -27,7 +27,7 @@ from txtest.model import (
     StopFlag,
     TermMode,
 )
-from txtest.session import Job, RawRun, Session
+from txtest.session import Job, RawRun, Session, SessionError
 from txtest.terminal import screen_lines
 
 _PROMPT_VARIABLES = ("PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "HISTFILE", "ENV")
@@ -68,7 +68,10 @@ class _Sessions:
                 self.area.control(key),
                 output_pipe=self.document.format is DocFormat.CRAM,
             )
-            self.started[key] = self.stack.enter_context(session)
+            try:
+                self.started[key] = self.stack.enter_context(session)
+            except SessionError as error:
+                raise InputError(str(error), path=self.document.display) from None
         return self.started[key]
 
     def cwd(self) -> Path:
@@ -198,7 +201,7 @@ def _run_items(
         if needed is not None and block_index not in needed:
             continue
         reported = selection is None or block_index in selection
-        if segment and segment[0][0].session != item.session:
+        if segment and (options.fail_fast or segment[0][0].session != item.session):
             yield from _run_segment(segment, options, sessions, stop)
             segment = []
         segment.append((item, reported))
@@ -211,7 +214,11 @@ def _run_segment(
     sessions: _Sessions,
     stop: StopFlag | None,
 ) -> Iterator[BlockResult]:
-    """Run consecutive blocks of one session as one batch, so bash never waits for us."""
+    """Run consecutive blocks of one session as one batch, so bash never waits for us.
+
+    Under fail-fast a batch is one block: no command of a later block may start
+    before the block is judged.
+    """
     exact = sessions.document.format is DocFormat.CRAM
     runnable = [(block, reported) for block, reported in segment if not block.skipped]
     jobs = [

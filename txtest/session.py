@@ -44,6 +44,10 @@ _INLINE_LIMIT = 2048
 _JOB_NOTICE = re.compile(rb"^\[[0-9]+\] [0-9]+\r?\n", re.MULTILINE)
 
 
+class SessionError(RuntimeError):
+    """The shell could not be started."""
+
+
 @dataclass(frozen=True, slots=True)
 class RawRun:
     """What the session saw of one command."""
@@ -121,15 +125,18 @@ class Session:
             fifo = self._control / "out"
             os.mkfifo(fifo, 0o600)
             self._fifo_fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
-        self._child = pexpect.spawn(
-            self._shell,
-            ["--noprofile", "--norc", "--noediting"],
-            env=self._env,
-            cwd=str(self._cwd),
-            echo=False,
-            dimensions=(24, 80),
-            encoding=None,
-        )
+        try:
+            self._child = pexpect.spawn(
+                self._shell,
+                ["--noprofile", "--norc", "--noediting"],
+                env=self._env,
+                cwd=str(self._cwd),
+                echo=False,
+                dimensions=(24, 80),
+                encoding=None,
+            )
+        except (pexpect.ExceptionPexpect, OSError) as error:
+            raise SessionError(f"cannot start the shell {self._shell!r}: {error}") from None
         self._child.delaybeforesend = None
         self._child.delayafterread = None
         self._child.delayafterclose = 0
@@ -144,7 +151,10 @@ class Session:
         buffer = bytearray()
         first = self._read_until_sentinel(buffer, time.monotonic() + timeout)
         if first is None:
-            raise RuntimeError(f"{self._shell} did not start: {self.lost or 'no prompt'}")
+            self.close()
+            raise SessionError(
+                f"the shell {self._shell!r} did not start: {self.lost or 'no prompt'}"
+            )
 
     def close(self) -> None:
         """Kill the shell and everything it started, and reap them."""
