@@ -239,7 +239,14 @@ def finish(
     if settings.junit_xml is not None:
         from txtest.junit import write_junit_xml
 
-        write_junit_xml(settings.junit_xml, results)
+        try:
+            write_junit_xml(settings.junit_xml, results)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            sys.stderr.write(
+                f"{settings.junit_xml}: error: cannot write the JUnit report: {reason}\n"
+            )
+            had_errors = True
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from txtest.annotations import github_annotations
 

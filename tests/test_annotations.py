@@ -1,0 +1,145 @@
+"""Tests for txtest.annotations: the `::error` lines GitHub Actions turns into annotations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from txtest.annotations import github_annotations, workflow_command
+from txtest.model import (
+    Block,
+    BlockResult,
+    Command,
+    CommandResult,
+    CommandRun,
+    DocFormat,
+    Document,
+    DocumentResult,
+    Location,
+    Outcome,
+    RunOptions,
+    Span,
+)
+from txtest.parse import read_document
+from txtest.runner import run_document
+
+SAMPLE = """\
+# Sample
+
+```console
+$ echo hello
+hello
+```
+
+<!-- txtest: skip -->
+```console
+$ echo skipped
+nope
+```
+
+```console
+$ echo one
+two
+$ false
+```
+"""
+
+
+def run(path: Path, text: str, options: RunOptions | None = None) -> DocumentResult:
+    """Write a document, run it as the command line would, and return its result."""
+    path.write_text(text, encoding="utf-8")
+    document = read_document(path, path.name)
+    return run_document(document, options or RunOptions())
+
+
+def test_each_failing_command_is_an_error_at_its_dollar_line(tmp_path: Path) -> None:
+    result = run(tmp_path / "a.md", SAMPLE)
+
+    assert github_annotations([result]) == (
+        "::error file=a.md,line=15::txtest: output differs\n"
+        "::error file=a.md,line=17::txtest: exit status: expected 0, got 1\n"
+    )
+
+
+def test_passing_and_skipped_blocks_say_nothing(tmp_path: Path) -> None:
+    text = SAMPLE.replace("two\n", "one\n").replace("$ false\n", "$ true\n")
+    result = run(tmp_path / "a.md", text)
+
+    assert github_annotations([result]) == ""
+
+
+def test_output_and_status_both_wrong_are_one_line(tmp_path: Path) -> None:
+    result = run(tmp_path / "b.md", "```console\n$ echo one; false\ntwo\n```\n")
+
+    assert github_annotations([result]) == (
+        "::error file=b.md,line=2::txtest: output differs; exit status: expected 0, got 1\n"
+    )
+
+
+def test_a_lost_session_gives_its_reason_at_every_command_it_took(tmp_path: Path) -> None:
+    text = "```console\n$ echo ok\nok\n$ exit 3\n$ echo after\nafter\n```\n"
+    result = run(tmp_path / "lost.md", text)
+
+    assert github_annotations([result]) == (
+        "::error file=lost.md,line=4::txtest: the shell exited with status 3\n"
+        "::error file=lost.md,line=5::txtest: the session was lost earlier: "
+        "the shell exited with status 3\n"
+    )
+
+
+def test_an_input_error_names_the_file(tmp_path: Path) -> None:
+    result = run(tmp_path / "a.md", SAMPLE, RunOptions(lines=(99,)))
+
+    assert github_annotations([result]) == (
+        "::error file=a.md::a.md:99: error: this line is in no block\n"
+    )
+
+
+def test_documents_are_annotated_in_the_order_given(tmp_path: Path) -> None:
+    failing = "```console\n$ echo one\ntwo\n```\n"
+    results = [run(tmp_path / name, failing) for name in ("z.md", "a.md")]
+
+    lines = github_annotations(results).splitlines()
+
+    assert [line.split("::")[1] for line in lines] == [
+        "error file=z.md,line=2",
+        "error file=a.md,line=2",
+    ]
+
+
+def test_a_path_with_separators_is_escaped(tmp_path: Path) -> None:
+    result = run(tmp_path / "a,b:c%.md", "```console\n$ echo one\ntwo\n```\n")
+
+    assert github_annotations([result]) == (
+        "::error file=a%2Cb%3Ac%25.md,line=2::txtest: output differs\n"
+    )
+
+
+def test_a_message_keeps_colons_and_commas_but_escapes_percent_and_newlines() -> None:
+    line = workflow_command("error", {"file": "x.md", "line": "3"}, "50%: a,b\r\nnext")
+
+    assert line == "::error file=x.md,line=3::50%25: a,b%0D%0Anext"
+
+
+def test_a_command_without_properties() -> None:
+    assert workflow_command("warning", {}, "careful") == "::warning::careful"
+
+
+def test_commands_update_mode_rewrote_are_not_annotated() -> None:
+    rewritten = failed_command(line=2, updated=("one",))
+    lost = failed_command(line=4, lost="timed out after 1 s")
+    block = Block(Location("u.md", 1), (rewritten.command, lost.command))
+    result = BlockResult(block, Outcome.FAILED, (rewritten, lost), updated=True)
+    document = Document(Path("u.md"), "u.md", DocFormat.MARKDOWN, (block,))
+
+    assert github_annotations([DocumentResult(document, (result,))]) == (
+        "::error file=u.md,line=4::txtest: timed out after 1 s\n"
+    )
+
+
+def failed_command(
+    line: int, updated: tuple[str, ...] | None = None, lost: str | None = None
+) -> CommandResult:
+    """A command at `line` whose output differed, or whose session was lost."""
+    command = Command("echo one", Location("u.md", line), ("two",), Span(line, line + 1))
+    run = CommandRun(("one",), exit_status=None if lost else 0, lost=lost)
+    return CommandResult(command, run, output_ok=False, updated=updated)

@@ -1,0 +1,128 @@
+"""JUnit XML (`--junit-xml FILE`): a <testsuite> per document, a <testcase> per counted block.
+
+Counted blocks are those the summary counts: the reported ones, and the unreported
+ones that failed. A failure's text is the report's own (no colour), its message
+one line per failing command. A document with an input error gets one <testcase>
+holding an <error>.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
+
+from txtest.annotations import failing_commands, failure_message
+from txtest.model import Block, BlockResult, DocumentResult, Outcome
+from txtest.report import format_block
+
+SKIP_MESSAGE = "skip directive"
+_XML_UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters XML 1.0 cannot hold (control characters, surrogates of undecodable bytes)."""
+_COUNTS = (("failures", "failure"), ("errors", "error"), ("skipped", "skipped"))
+"""Count attributes of a suite, and the <testcase> child each counts."""
+
+
+def junit_xml(results: Sequence[DocumentResult]) -> str:
+    """The whole report as an XML document."""
+    root = ET.Element("testsuites", name="txtest")
+    suites = [_testsuite(result) for result in results]
+    root.extend(suites)
+    _set_counts(root, [case for suite in suites for case in suite])
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_junit_xml(path: Path, results: Sequence[DocumentResult]) -> None:
+    """Write the report to path atomically: a new file beside it, renamed over it.
+
+    Missing parent folders are made, as pytest's `--junit-xml` does.
+    """
+    data = junit_xml(results).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.txtest-tmp")
+    try:
+        with temporary.open("xb") as stream:
+            stream.write(data)
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _testsuite(result: DocumentResult) -> ET.Element:
+    """A document's suite: its counted blocks, or its input error."""
+    path = result.document.display
+    suite = ET.Element("testsuite", name=_safe(path))
+    suite.extend(_testcase(path, block) for block in result.blocks if _counted(block))
+    if result.error is not None:
+        suite.append(_error_case(path, result.error))
+    _set_counts(suite, list(suite))
+    return suite
+
+
+def _counted(block: BlockResult) -> bool:
+    return block.reported or block.outcome is Outcome.FAILED
+
+
+def _testcase(path: str, result: BlockResult) -> ET.Element:
+    """`PATH:LINE $ first command`, with a <failure> or <skipped> when it did not pass."""
+    case = ET.Element("testcase", name=_safe(testcase_name(result.block)), classname=_safe(path))
+    case.set("time", _seconds(sum(command.run.duration for command in result.commands)))
+    if result.outcome is Outcome.FAILED:
+        failure = ET.SubElement(case, "failure", message=_safe(_failure_message(result)))
+        failure.text = _safe(format_block(result, color=False))
+    elif result.outcome is Outcome.SKIPPED:
+        ET.SubElement(case, "skipped", message=SKIP_MESSAGE)
+    return case
+
+
+def testcase_name(block: Block) -> str:
+    """`PATH:LINE $ first command` (the block's line; the first line of its first command)."""
+    if not block.commands:
+        return str(block.location)
+    first_line = block.commands[0].source.split("\n")[0]
+    return f"{block.location} $ {first_line}"
+
+
+def _failure_message(result: BlockResult) -> str:
+    """`PATH:LINE: why` for each failing command, joined with `; `."""
+    failures = failing_commands(result)
+    if not failures:
+        return f"{result.block.location}: txtest: the block failed"
+    return "; ".join(
+        f"{command.command.location}: {failure_message(command)}" for command in failures
+    )
+
+
+def _error_case(path: str, error: str) -> ET.Element:
+    case = ET.Element("testcase", name=_safe(path), classname=_safe(path), time=_seconds(0))
+    element = ET.SubElement(case, "error", message=_safe(error))
+    element.text = _safe(error)
+    return case
+
+
+def _set_counts(element: ET.Element, cases: Sequence[ET.Element]) -> None:
+    """tests, failures, errors, skipped and time, summed over the given <testcase>s."""
+    element.set("tests", str(len(cases)))
+    for attribute, child in _COUNTS:
+        element.set(attribute, str(sum(case.find(child) is not None for case in cases)))
+    element.set("time", _seconds(sum(float(case.get("time", "0")) for case in cases)))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _safe(text: str) -> str:
+    """Text XML can hold: other characters as `\\xNN`/`\\uNNNN` escapes."""
+    return _XML_UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
