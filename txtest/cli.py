@@ -17,7 +17,7 @@ from txtest import __version__, pool
 from txtest.config import load_config
 from txtest.discover import Target, find_documents
 from txtest.errors import ExitCode, InputError
-from txtest.model import Document, DocumentResult, RunOptions, TermMode
+from txtest.model import Block, Document, DocumentResult, RunOptions, TermMode
 from txtest.parse import DEFAULT_LANGS, read_document
 from txtest.report import (
     count_blocks,
@@ -27,6 +27,7 @@ from txtest.report import (
     format_update_hint,
     updatable_paths,
 )
+from txtest.runner import selected_blocks
 from txtest.session import become_subreaper, reap_orphans
 
 
@@ -55,6 +56,18 @@ def _positive(value: float | None, name: str) -> float | None:
             f"must be a positive number of seconds, not {value:g}", param_hint=name
         )
     return value
+
+
+def _verbosity_flags(context: click.Context, verbose: bool, quiet: bool) -> tuple[bool, bool]:
+    """-v and -q: the command line wins over pyproject.toml; both typed is an error."""
+    if not (verbose and quiet):
+        return verbose, quiet
+    typed = click.core.ParameterSource.COMMANDLINE
+    verbose_typed = context.get_parameter_source("verbose") is typed
+    quiet_typed = context.get_parameter_source("quiet") is typed
+    if verbose_typed == quiet_typed:
+        raise click.UsageError("choose one of -v and -q")
+    return verbose_typed, quiet_typed
 
 
 def _jobs(value: str) -> int:
@@ -144,9 +157,8 @@ def command(
 
     PATH:LINE runs only the block holding that line (and, unreported, what it depends on).
     """
-    if verbose and quiet:
-        raise click.UsageError("choose one of -v and -q")
     context = click.get_current_context()
+    verbose, quiet = _verbosity_flags(context, verbose, quiet)
     paths = paths or tuple(context.obj or ())
     if not paths:
         raise click.UsageError("name at least one PATH (or set paths in [tool.txtest])")
@@ -186,7 +198,8 @@ def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
             errors.append(error)
             err.write(format_input_error(error, color=settings.color) + "\n")
     if settings.list_only:
-        out.write(list_documents([document for _, document in documents]))
+        listed = list_documents(documents, settings.run, errors)
+        out.write(listed)
         return ExitCode.INPUT_ERROR if errors else ExitCode.OK
     results = run_all(settings, documents, out, err)
     return finish(settings, results, bool(errors), out)
@@ -262,22 +275,37 @@ def finish(
     return ExitCode.FAILED if failed else ExitCode.OK
 
 
-def list_documents(documents: Sequence[Document]) -> str:
-    """`--list`: every block with its directives, and its commands."""
+def list_documents(
+    documents: Sequence[tuple[Target, Document]], run: RunOptions, errors: list[InputError]
+) -> str:
+    """`--list`: the blocks a run would report (selections apply), with directives and commands."""
     lines: list[str] = []
-    for document in documents:
-        for block in document.blocks:
-            kind = "hidden commands" if block.hidden else "block"
-            said = block.directives.describe()
-            lines.append(f"{block.location}: {kind}" + (f" [{said}]" if said else ""))
-            for cmd in block.commands:
-                first, *rest = cmd.source.split("\n")
-                lines.append(f"  {cmd.location}: $ {first}")
-                lines.extend(f"    > {more}" for more in rest)
+    for target, document in documents:
+        try:
+            chosen = selected_blocks(document, replace(run, lines=target.lines))
+        except InputError as error:
+            errors.append(error)
+            sys.stderr.write(f"{error}\n")
+            continue
+        for index, block in enumerate(document.blocks):
+            if chosen is None or index in chosen:
+                lines.extend(_listed_block(block))
     return "".join(line + "\n" for line in lines)
 
 
+def _listed_block(block: Block) -> list[str]:
+    kind = "hidden commands" if block.hidden else "block"
+    said = block.directives.describe()
+    lines = [f"{block.location}: {kind}" + (f" [{said}]" if said else "")]
+    for cmd in block.commands:
+        first, *rest = cmd.source.split("\n")
+        lines.append(f"  {cmd.location}: $ {first}")
+        lines.extend(f"    > {more}" for more in rest)
+    return lines
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    pool.ignore_stop_signals()
     raise Interrupted(signum)
 
 

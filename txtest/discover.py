@@ -38,12 +38,13 @@ def find_documents(arguments: Sequence[str]) -> tuple[list[Target], list[InputEr
             errors.append(error)
             continue
         for target in found:
-            known = targets.get(target.display)
+            key = str(target.path.resolve())
+            known = targets.get(key)
             if known is not None:
                 whole = not known.lines or not target.lines
                 lines = () if whole else known.lines + target.lines
-                target = Target(target.path, target.display, lines)
-            targets[target.display] = target
+                target = Target(known.path, known.display, lines)
+            targets[key] = target
     return list(targets.values()), errors
 
 

@@ -7,8 +7,11 @@ would serialise on the GIL.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from txtest.model import Document, DocumentResult, RunOptions, StopFlag
@@ -57,15 +60,51 @@ def _run_sequentially(tasks: Sequence[Task], progress: Progress | None) -> Itera
         yield result
 
 
+_worker_busy: list[bool] = []
+"""Non-empty while this worker runs a document (signals unwind it then; else exit at once)."""
+
+
+class _WorkerStopped(BaseException):
+    """SIGINT or SIGTERM reached a worker while it ran a document."""
+
+
 def _init_worker(stop: StopFlag) -> None:
     _worker_stop[:] = [stop]
+    signal.signal(signal.SIGINT, _stop_worker)
+    signal.signal(signal.SIGTERM, _stop_worker)
+
+
+def _stop_worker(signum: int, frame: FrameType | None) -> None:
+    ignore_stop_signals()
+    if _worker_busy:
+        raise _WorkerStopped(signum)
+    os._exit(128 + signum)
+
+
+def ignore_stop_signals() -> None:
+    """Once stopping, further SIGINT/SIGTERM must not cut the clean-up short."""
+    # a no-op handler, not SIG_IGN: a signal already pending would then raise
+    # "Signal N ignored due to race condition" in the middle of the clean-up
+    signal.signal(signal.SIGINT, _no_op)
+    signal.signal(signal.SIGTERM, _no_op)
+
+
+def _no_op(signum: int, frame: FrameType | None) -> None:
+    """Swallow a stop signal that arrives during the clean-up."""
 
 
 def _run_in_worker(document: Document, options: RunOptions) -> DocumentResult | None:
+    """Run a document in a worker; interrupted, kill its sessions and work dir, then exit."""
     stop = _worker_stop[0] if _worker_stop else None
     if stop is not None and stop.is_set():
         return None
-    return run_one(document, options, stop)
+    _worker_busy.append(True)
+    try:
+        return run_one(document, options, stop)
+    except _WorkerStopped as stopped:
+        os._exit(128 + int(stopped.args[0]))
+    finally:
+        _worker_busy.clear()
 
 
 def _run_in_pool(
@@ -81,6 +120,15 @@ def _run_in_pool(
         futures = [pool.submit(_run_in_worker, document, options) for document, options in tasks]
         try:
             yield from _collect_in_order(futures, tasks, stop, progress)
+        except BaseException:
+            # Ctrl-C or SIGTERM sent to this process alone: end the workers now
+            # (each kills its sessions on SIGTERM) instead of waiting for them.
+            workers = multiprocessing.active_children()
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.join(timeout=10)
+            raise
         finally:
             for future in futures:
                 future.cancel()

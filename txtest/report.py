@@ -76,6 +76,8 @@ def format_summary(passed: int, failed: int, skipped: int) -> str:
 def format_update_hint(paths: Sequence[str]) -> str:
     """The line telling how to accept the actual output."""
     quoted = " ".join(shlex.quote(path) for path in paths)
+    if any(path.startswith("-") for path in paths):
+        quoted = "-- " + quoted
     return f"run txtest --update {quoted} to accept the actual output"
 
 

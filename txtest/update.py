@@ -14,6 +14,8 @@ the hidden comment (`-->`) is written as an `(esc)` line instead.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import secrets
@@ -49,6 +51,8 @@ _CLOSER = "-->"
 _ROW = re.compile(r"([^\r\n]*)(\r\n|\r|\n)")
 _FENCE = re.compile(r"`{3,}|~{3,}")
 _STATUS = re.compile(r"\[(0|[1-9][0-9]{0,2})\]")
+_GAP = "\n"
+"""Stands in `Edit.old` for a blank line before `[N]`: the parser kept no text for it."""
 _DEFUSED = {"$": "\\x24", ">": "\\x3e", "[": "\\x5b", "`": "\\x60", "~": "\\x7e"}
 """First characters that make a line read as something else, and their escapes."""
 
@@ -69,7 +73,8 @@ class Edit:
     lines: tuple[str, ...]
     """The new expected lines as read inside the block (no prefix), `[N]` included."""
     old: tuple[str, ...]
-    """What each line of span reads now (lines unchanged are kept byte for byte)."""
+    """What each line of span reads now (lines unchanged are kept byte for byte);
+    a blank line before `[N]` as a gap that no new line equals."""
     prefix: str
     """Written before each new line that is not empty."""
     blank: str
@@ -137,17 +142,27 @@ def _plan_edit(result: CommandResult, place: _Place, block: Block) -> Edit | Non
     lines = _new_lines(result, place)
     if lines == old:
         return None
-    span = result.command.expected_span
+    span = expected_span(result.command)
     closer = place.hidden and span.end == block.span.end
     return Edit(span, lines, old, place.prefix, place.blank, closer)
 
 
+def expected_span(command: Command) -> Span:
+    """The command's expected span, from the line right after the command.
+
+    The parser starts the span of a command expecting only `[N]` at the `[N]`
+    line, leaving blank lines before it out; they belong to the span.
+    """
+    after = command.location.line + command.source.count("\n")
+    return Span(min(after, command.expected_span.start), command.expected_span.end)
+
+
 def old_lines(command: Command) -> tuple[str, ...]:
-    """What each line of a command's expected span reads (blank lines before `[N]` as "")."""
-    extra = len(command.expected_span) - len(command.expected)
+    """What each line of a command's expected span reads; blank lines before `[N]` as gaps."""
+    extra = len(expected_span(command)) - len(command.expected)
     if extra <= 0:
         return command.expected
-    return command.expected + ("",) * (extra - 1) + (f"[{command.exit_status}]",)
+    return command.expected + (_GAP,) * (extra - 1) + (f"[{command.exit_status}]",)
 
 
 def _new_lines(result: CommandResult, place: _Place) -> tuple[str, ...]:
@@ -325,7 +340,10 @@ def _check(rows: Sequence[_Row], old: Sequence[str]) -> None:
     if len(rows) != len(old):
         raise StaleDocument("the expected output changed since it was read")
     for (content, _), text in zip(rows, old, strict=True):
-        if not content.rstrip(_BLANKS).endswith(text.rstrip(_BLANKS)):
+        written = content.rstrip(_BLANKS)
+        if text == _GAP and written.strip(" >"):
+            raise StaleDocument("a blank line before '[N]' is no longer blank")
+        if text != _GAP and not written.endswith(text.rstrip(_BLANKS)):
             raise StaleDocument(f"the line {text!r} changed since it was read")
 
 
@@ -382,10 +400,12 @@ def write_atomically(path: Path, text: str) -> None:
     """
     target = path.resolve()
     data = text.encode("utf-8")
-    mode = stat.S_IMODE(target.stat().st_mode)
+    status = target.stat()
+    if not os.access(target, os.W_OK):
+        raise PermissionError(errno.EACCES, "the file is read-only", str(path))
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.txtest-tmp")
     try:
-        _write_new(temporary, data, mode)
+        _write_new(temporary, data, status)
         os.replace(temporary, target)
     except BaseException as error:
         if not isinstance(error, FileExistsError):
@@ -394,11 +414,13 @@ def write_atomically(path: Path, text: str) -> None:
     _sync_directory(target.parent)
 
 
-def _write_new(path: Path, data: bytes, mode: int) -> None:
-    """Create path (it must not exist) holding data with the given mode, synced to disk."""
+def _write_new(path: Path, data: bytes, like: os.stat_result) -> None:
+    """Create path (it must not exist) holding data, with the mode (and owner) of like, synced."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with open(descriptor, "wb") as stream:
-        os.fchmod(descriptor, mode)
+        with contextlib.suppress(OSError):
+            os.fchown(descriptor, like.st_uid, like.st_gid)
+        os.fchmod(descriptor, stat.S_IMODE(like.st_mode))
         stream.write(data)
         stream.flush()
         os.fsync(descriptor)
@@ -416,9 +438,8 @@ def _sync_directory(path: Path) -> None:
     except OSError:
         return
     try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            os.fsync(descriptor)
     finally:
         os.close(descriptor)
 
@@ -473,11 +494,10 @@ def _updated_block(
 ) -> BlockResult:
     """A block's result after the update: passed when every command now passes."""
     commands = tuple(_updated_command(command, edits, shift, cram) for command in result.commands)
-    block = replace(
-        _moved_block(result.block, shift), commands=tuple(command.command for command in commands)
-    )
-    if not any(command.command.expected_span in edits for command in result.commands):
+    block = _moved_block(result.block, shift)
+    if not any(expected_span(command.command) in edits for command in result.commands):
         return replace(result, block=block, commands=commands)
+    block = replace(block, commands=tuple(command.command for command in commands))
     passed = all(command.is_ok for command in commands)
     outcome = Outcome.PASSED if passed else Outcome.FAILED
     return replace(result, block=block, commands=commands, outcome=outcome, updated=True)
@@ -487,7 +507,7 @@ def _updated_command(
     result: CommandResult, edits: Mapping[Span, Edit], shift: _Shift, cram: bool
 ) -> CommandResult:
     """A command's result against its rewritten expected lines, compared afresh."""
-    edit = edits.get(result.command.expected_span)
+    edit = edits.get(expected_span(result.command))
     if edit is None:
         return _moved_result(result, shift)
     start = shift.insertion(edit.span.start)
