@@ -291,7 +291,9 @@ def test_verbose_shows_a_line_per_command() -> None:
 
 def test_an_updated_block_is_reported_as_updated_not_failed() -> None:
     result = hi_hello()
-    updated = CommandResult(result.command, result.run, False, result.diff, updated=("hi",))
+    updated = CommandResult(
+        result.command, result.run, True, result.diff, updated=("hi",), rewritten=True
+    )
     rewritten = BlockResult(
         Block(Location(PATH, 4), (updated.command,)), Outcome.PASSED, (updated,), updated=True
     )
@@ -306,7 +308,9 @@ def test_a_timed_out_command_in_an_updated_block_still_fails() -> None:
     lost = CommandResult(
         command(8, "sleep 9"), CommandRun((), exit_status=None, lost="timed out after 1 s"), False
     )
-    updated = CommandResult(hi_hello().command, hi_hello().run, False, updated=("hi",))
+    updated = CommandResult(
+        hi_hello().command, hi_hello().run, True, updated=("hi",), rewritten=True
+    )
     result = BlockResult(
         Block(Location(PATH, 4), ()), Outcome.FAILED, (updated, lost), updated=True
     )

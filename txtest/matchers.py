@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 
 _BLANKS = " \t"
@@ -148,7 +149,9 @@ def _split_markers(body: str) -> tuple[str, str | None, bool]:
 def _compile_regex(source: str) -> re.Pattern[str]:
     """Compile a `(re)` line's TEXT."""
     try:
-        return re.compile(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # "possible nested set": noise here
+            return re.compile(source)
     except (re.error, OverflowError, RecursionError) as error:
         raise PatternError(f"bad regex {source!r}: {error}") from None
 

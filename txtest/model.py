@@ -204,6 +204,8 @@ class CommandResult:
     diff: tuple[DiffLine, ...] = ()
     updated: tuple[str, ...] | None = None
     """Expected lines that would make this command pass (update mode), `[N]` included."""
+    rewritten: bool = False
+    """Update mode wrote this command's expected output into the document."""
 
     @property
     def status_ok(self) -> bool:

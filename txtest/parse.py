@@ -599,12 +599,10 @@ def _exit_status(text: str) -> int | None:
 
 def _expected_span(draft: _Draft, output: Sequence[_Line], status_index: int | None) -> Span:
     """The source lines of a command's expected output and `[N]` line."""
+    after = draft.source[-1][0] + 1
     if status_index is not None:
-        return Span(output[0][0] if output else status_index, status_index + 1)
-    if not output:
-        after = draft.source[-1][0] + 1
-        return Span(after, after)
-    return Span(output[0][0], output[-1][0] + 1)
+        return Span(after, status_index + 1)
+    return Span(after, output[-1][0] + 1 if output else after)
 
 
 def _check_expected(text: str, location: Location) -> None:

@@ -164,10 +164,10 @@ def _status(where: Location, verdict: str, color: bool, command: str | None = No
 
 def _verdict(result: BlockResult, command: CommandResult) -> str:
     """ok, updated or FAILED: how one command of a block is reported."""
+    if command.rewritten:
+        return "updated"
     if command.is_ok:
         return "ok"
-    if result.updated and command.updated is not None:
-        return "updated"
     return "FAILED" if result.outcome is Outcome.FAILED else "ok"
 
 

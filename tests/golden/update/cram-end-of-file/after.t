@@ -1,0 +1,4 @@
+Output added at the end of a file with no final newline.
+
+  $ echo last
+  last

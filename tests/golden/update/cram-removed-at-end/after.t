@@ -1,0 +1,3 @@
+Output removed at the end of a file with no final newline.
+
+  $ true

@@ -1,0 +1,5 @@
+Output removed at the end of a file with no final newline.
+
+  $ true
+  stale
+  [1]
