@@ -8,6 +8,7 @@ import pytest
 
 from txtest.errors import InputError
 from txtest.model import (
+    DEFAULT_LANGS,
     NO_DIRECTIVES,
     Block,
     Command,
@@ -19,7 +20,7 @@ from txtest.model import (
     Span,
     TermMode,
 )
-from txtest.parse import DEFAULT_LANGS, parse_document, read_document, split_lines
+from txtest.parse import parse_document, read_document, split_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parse"
 KNOWN = "known: skip, timeout=SECONDS, session=NAME, term=auto|render|strip|raw, file=PATH"

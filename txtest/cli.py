@@ -17,8 +17,8 @@ from txtest import __version__, pool
 from txtest.config import load_config
 from txtest.discover import Target, find_documents
 from txtest.errors import ExitCode, InputError
-from txtest.model import Block, Document, DocumentResult, RunOptions, TermMode
-from txtest.parse import DEFAULT_LANGS, read_document
+from txtest.model import DEFAULT_LANGS, Block, Document, DocumentResult, RunOptions, TermMode
+from txtest.parse import read_document
 from txtest.report import (
     count_blocks,
     format_document,
@@ -41,7 +41,6 @@ class Settings:
 
     paths: tuple[str, ...]
     run: RunOptions
-    langs: tuple[str, ...]
     color: bool
     verbosity: int
     list_only: bool
@@ -173,8 +172,8 @@ def command(
             fail_fast=fail_fast,
             keyword=keyword,
             update=update,
+            langs=_langs(lang),
         ),
-        langs=_langs(lang),
         color=use_color(color, sys.stdout, dict(os.environ)),
         verbosity=1 if verbose else -1 if quiet else 0,
         list_only=list_only,
@@ -190,27 +189,40 @@ def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
     targets, errors = find_documents(settings.paths)
     for error in errors:
         err.write(format_input_error(error, color=settings.color) + "\n")
-    documents: list[tuple[Target, Document]] = []
-    for target in targets:
-        try:
-            documents.append((target, read_document(target.path, target.display, settings.langs)))
-        except InputError as error:
-            errors.append(error)
-            err.write(format_input_error(error, color=settings.color) + "\n")
     if settings.list_only:
-        listed = list_documents(documents, settings.run, errors)
-        out.write(listed)
-        return ExitCode.INPUT_ERROR if errors else ExitCode.OK
-    results = run_all(settings, documents, out, err)
+        return list_all(settings, targets, errors, out, err)
+    results = run_all(settings, targets, out, err)
     return finish(settings, results, bool(errors), out)
 
 
+def list_all(
+    settings: Settings,
+    targets: Sequence[Target],
+    errors: list[InputError],
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """`--list`: parse every document and list what a run would report."""
+    documents: list[tuple[Target, Document]] = []
+    for target in targets:
+        try:
+            documents.append(
+                (target, read_document(target.path, target.display, settings.run.langs))
+            )
+        except InputError as error:
+            errors.append(error)
+            err.write(format_input_error(error, color=settings.color) + "\n")
+    out.write(list_documents(documents, settings.run, errors))
+    return ExitCode.INPUT_ERROR if errors else ExitCode.OK
+
+
 def run_all(
-    settings: Settings, documents: Sequence[tuple[Target, Document]], out: TextIO, err: TextIO
+    settings: Settings, targets: Sequence[Target], out: TextIO, err: TextIO
 ) -> list[DocumentResult]:
     """Run the documents, reporting each, in order, as soon as it and those before are done."""
     tasks = [
-        (document, replace(settings.run, lines=target.lines)) for target, document in documents
+        (target.path, target.display, replace(settings.run, lines=target.lines))
+        for target in targets
     ]
     progress = _progress_writer(out) if settings.progress else None
     results: list[DocumentResult] = []

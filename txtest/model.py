@@ -255,6 +255,10 @@ class DocumentResult:
         return self.error is None and all(block.is_ok for block in self.blocks)
 
 
+DEFAULT_LANGS: tuple[str, ...] = ("console", "shell-session", "sh-session", "terminal", "txtest")
+"""Info-string words that mark a console block unless `--lang` replaces them (SPEC §3.1)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     """How documents are run: everything the command line can set for a run."""
@@ -271,6 +275,8 @@ class RunOptions:
     update: bool = False
     lines: tuple[int, ...] = ()
     """`PATH:LINE` selections for this document (1-based lines)."""
+    langs: tuple[str, ...] = DEFAULT_LANGS
+    """Info-string words that mark a console block (`--lang`)."""
 
 
 class StopFlag(Protocol):

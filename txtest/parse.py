@@ -22,6 +22,7 @@ from markdown_it.token import Token
 from txtest.errors import InputError
 from txtest.matchers import PatternError, compile_line
 from txtest.model import (
+    DEFAULT_LANGS,
     NO_DIRECTIVES,
     Block,
     Command,
@@ -34,9 +35,6 @@ from txtest.model import (
     Span,
     TermMode,
 )
-
-DEFAULT_LANGS: tuple[str, ...] = ("console", "shell-session", "sh-session", "terminal", "txtest")
-"""Info-string words that mark a console block unless `--lang` replaces them."""
 
 _Line = tuple[int, str]
 """A line of a block: its 0-based source index and its text."""

@@ -11,24 +11,33 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from txtest.model import Document, DocumentResult, RunOptions, StopFlag
+from txtest.errors import InputError
+from txtest.model import DocFormat, Document, DocumentResult, RunOptions, StopFlag
+from txtest.parse import read_document
 from txtest.runner import run_document
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-Task = tuple[Document, RunOptions]
+Task = tuple[Path, str, RunOptions]
+"""A document's path, its path as shown, and how to run it."""
 Progress = Callable[[int, int], None]
 
 _worker_stop: list[StopFlag] = []
 """The pool's shared stop flag, set in each worker by its initializer (one per process)."""
 
 
-def run_one(document: Document, options: RunOptions, stop: StopFlag | None) -> DocumentResult:
-    """Run one document, then rewrite it in update mode."""
+def run_one(path: Path, display: str, options: RunOptions, stop: StopFlag | None) -> DocumentResult:
+    """Read and run one document, then rewrite it in update mode (parsing runs in the worker)."""
+    try:
+        document = read_document(path, display, options.langs)
+    except InputError as error:
+        cram = DocFormat.CRAM if path.suffix == ".t" else DocFormat.MARKDOWN
+        return DocumentResult(Document(path, display, cram), error=str(error))
     result = run_document(document, options, stop)
     if options.update and result.error is None:
         from txtest.update import update_document
@@ -49,10 +58,10 @@ def run_all(
 
 def _run_sequentially(tasks: Sequence[Task], progress: Progress | None) -> Iterator[DocumentResult]:
     stop = threading.Event()
-    for done, (document, options) in enumerate(tasks):
+    for done, (path, display, options) in enumerate(tasks):
         if stop.is_set():
             return
-        result = run_one(document, options, stop)
+        result = run_one(path, display, options, stop)
         if progress is not None:
             progress(done + 1, len(tasks))
         if options.fail_fast and not result.is_ok:
@@ -93,14 +102,14 @@ def _no_op(signum: int, frame: FrameType | None) -> None:
     """Swallow a stop signal that arrives during the clean-up."""
 
 
-def _run_in_worker(document: Document, options: RunOptions) -> DocumentResult | None:
+def _run_in_worker(path: Path, display: str, options: RunOptions) -> DocumentResult | None:
     """Run a document in a worker; interrupted, kill its sessions and work dir, then exit."""
     stop = _worker_stop[0] if _worker_stop else None
     if stop is not None and stop.is_set():
         return None
     _worker_busy.append(True)
     try:
-        return run_one(document, options, stop)
+        return run_one(path, display, options, stop)
     except _WorkerStopped as stopped:
         os._exit(128 + int(stopped.args[0]))
     finally:
@@ -117,7 +126,7 @@ def _run_in_pool(
     context = multiprocessing.get_context("fork")
     stop = context.Event()
     with ProcessPoolExecutor(jobs, context, initializer=_init_worker, initargs=(stop,)) as pool:
-        futures = [pool.submit(_run_in_worker, document, options) for document, options in tasks]
+        futures = [pool.submit(_run_in_worker, *task) for task in tasks]
         try:
             yield from _collect_in_order(futures, tasks, stop, progress)
         except BaseException:
@@ -149,7 +158,7 @@ def _collect_in_order(
         done, pending = wait(pending, return_when=FIRST_COMPLETED) if pending else (set(), pending)
         for future in done:
             result = future.result() if not future.cancelled() else None
-            if result is not None and tasks[0][1].fail_fast and not result.is_ok:
+            if result is not None and tasks[0][2].fail_fast and not result.is_ok:
                 stop.set()
         if progress is not None:
             progress(len(futures) - len(pending), len(futures))
