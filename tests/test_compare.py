@@ -378,7 +378,9 @@ def reference_verdict(expected: tuple[str, ...], actual: tuple[str, ...], no_eol
 
     def pair(index: int, position: int) -> bool:
         unterminated = no_eol and position == len(lines) - 1
-        wants_no_eol = compiled[index].no_eol and index == len(compiled) - 1
+        if compiled[index].no_eol and index != len(compiled) - 1:
+            return False  # "the output ends right after it": only a last line can say that
+        wants_no_eol = compiled[index].no_eol
         return unterminated == wants_no_eol and compiled[index].matches(lines[position])
 
     def match(index: int, position: int) -> bool:

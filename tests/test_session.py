@@ -191,11 +191,16 @@ def test_ansi_c_quote_round_trips_through_bash(data: bytes) -> None:
 
 def test_strip_own_trace_keeps_the_user_trace() -> None:
     traced = (
-        b"+ __txtest_c='echo hi\n__txtest_mark $?'\n+ __txtest_ret 0\n+ return 0\n+ :\n"
         b"+ builtin eval 'echo hi\n__txtest_mark $?'\n++ echo hi\nhi\n++ __txtest_mark 0\n"
-        b"++ __txtest_s=0\n+ __txtest_fin 0\n"
+        b"++ __txtest_s=0\n+ __txtest_fin 0\n+ return 0\n+ :\n"
     )
     assert strip_own_trace(traced) == b"++ echo hi\nhi\n"
+
+
+def test_own_trace_is_hidden_for_a_long_command_too(session: Session) -> None:
+    long = "echo " + "y" * 3000
+    runs = run(session, "set -x", long, "set +x")
+    assert runs[1].output == b"++ " + long.encode() + b"\n" + b"y" * 3000 + b"\n"
 
 
 def _gone_soon(pids: list[int]) -> bool:

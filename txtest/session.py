@@ -209,16 +209,18 @@ class Session:
         text = job.source.encode("utf-8", "surrogateescape") + b"\n__txtest_mark $?"
         quoted = ansi_c_quote(text)
         if len(quoted) <= _INLINE_LIMIT:
-            load = b"__txtest_c=" + quoted
+            # `$?` is still the previous command's: `__txtest_fin` returned it
+            run = b"\\builtin eval " + quoted
         else:
             self._count += 1
             path = self._control / f"c{self._count}"
             path.write_bytes(text + b"\n\0")
-            load = b"\\builtin read -r -d '' __txtest_c <" + shlex.quote(str(path)).encode()
-        return (
-            load + b" && __txtest_ret $__txtest_s && :;"
-            b' \\builtin eval "$__txtest_c" </dev/null ' + self._target + b"; __txtest_fin $?\n"
-        )
+            run = (
+                b"\\builtin read -r -d '' __txtest_c <"
+                + shlex.quote(str(path)).encode()
+                + b' && __txtest_ret $__txtest_s && :; \\builtin eval "$__txtest_c"'
+            )
+        return run + b" </dev/null " + self._target + b"; __txtest_fin $? && :\n"
 
     def _init_script(self) -> str:
         """Bash code run once at start: the helpers and the first sentinel prompt.
@@ -242,6 +244,7 @@ class Session:
                 '  [ -n "$__txtest_d" ] || __txtest_mark "$1"',
                 "  __txtest_d=",
                 "  \\builtin [ -t 2 ] || exec 2>/dev/tty",
+                "  return $__txtest_s",
                 "}",
                 "shopt -u checkwinsize 2>/dev/null",
                 "unset PROMPT_COMMAND PS0 MAILCHECK",
@@ -447,7 +450,7 @@ def children_of(pid: int) -> list[int]:
     return children
 
 
-_PLAIN = frozenset(range(0x20, 0x7F)) - {ord("'"), ord("\\"), ord("!")}
+_UNSAFE = re.compile(rb"[^\x20-\x7e]|['\\!]")
 
 
 def ansi_c_quote(data: bytes) -> bytes:
@@ -456,14 +459,11 @@ def ansi_c_quote(data: bytes) -> bytes:
     No raw control byte reaches the tty (where ^C, ^D, ^U or DEL would act),
     and no `!` (history expansion, should a command turn it back on).
     """
-    out = bytearray(b"$'")
-    for byte in data:
-        if byte in _PLAIN:
-            out.append(byte)
-        else:
-            out += b"\\%03o" % byte
-    out.append(ord("'"))
-    return bytes(out)
+    return b"$'" + _UNSAFE.sub(_octal, data) + b"'"
+
+
+def _octal(match: re.Match[bytes]) -> bytes:
+    return b"\\%03o" % match[0][0]
 
 
 _OWN_TRACE_END = b"__txtest_mark $?'\n"
@@ -474,11 +474,9 @@ def strip_own_trace(output: bytes) -> bytes:
     """Drop the `set -x` lines of the session's own code around a command."""
     first_line = output[: output.find(b"\n")]
     if first_line.startswith(b"+"):
-        skips = 2 if b"__txtest_c=" in first_line else 1 if b"__txtest_c" in first_line else 0
-        for _ in range(skips):
-            end = output.find(_OWN_TRACE_END)
-            if end >= 0:
-                output = output[end + len(_OWN_TRACE_END) :]
+        end = output.find(_OWN_TRACE_END)
+        if end >= 0 and (b"builtin eval" in first_line or b"__txtest_c" in first_line):
+            output = output[end + len(_OWN_TRACE_END) :]
     tails = list(_OWN_TRACE_TAIL.finditer(output))
     return output[: tails[-1].start()] if tails else output
 
