@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +52,8 @@ def load_config(start: Path) -> Config:
     pyproject = find_pyproject(start)
     if pyproject is None:
         return Config()
+    import tomllib  # here: most runs have no pyproject.toml above them to read
+
     try:
         with open(pyproject, "rb") as handle:
             table = tomllib.load(handle).get("tool", {}).get("txtest", {})
