@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from txtest.model import DocumentResult, RunOptions
+from txtest.parse import read_document
+from txtest.runner import run_document
+
 TXTEST = (sys.executable, "-m", "txtest")
 RUN_TIMEOUT = 30.0
 """No single txtest run of the suite may take longer than this (seconds)."""
@@ -193,3 +197,32 @@ def ws(tmp_path: Path) -> Workspace:
     root.mkdir()
     tmpdir.mkdir()
     return Workspace(root, tmpdir)
+
+
+# A document with a passing, a skipped and a failing block (two failing commands).
+SAMPLE = """\
+# Sample
+
+```console
+$ echo hello
+hello
+```
+
+<!-- txtest: skip -->
+```console
+$ echo skipped
+nope
+```
+
+```console
+$ echo one
+two
+$ false
+```
+"""
+
+
+def run_sample(path: Path, text: str, options: RunOptions | None = None) -> DocumentResult:
+    """Write a document, run it as the command line would, and return its result."""
+    path.write_text(text, encoding="utf-8")
+    return run_document(read_document(path, path.name), options or RunOptions())

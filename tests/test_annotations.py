@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import SAMPLE, run_sample
+
 from txtest.annotations import github_annotations, workflow_command
 from txtest.model import (
     Block,
@@ -19,40 +21,10 @@ from txtest.model import (
     RunOptions,
     Span,
 )
-from txtest.parse import read_document
-from txtest.runner import run_document
-
-SAMPLE = """\
-# Sample
-
-```console
-$ echo hello
-hello
-```
-
-<!-- txtest: skip -->
-```console
-$ echo skipped
-nope
-```
-
-```console
-$ echo one
-two
-$ false
-```
-"""
-
-
-def run(path: Path, text: str, options: RunOptions | None = None) -> DocumentResult:
-    """Write a document, run it as the command line would, and return its result."""
-    path.write_text(text, encoding="utf-8")
-    document = read_document(path, path.name)
-    return run_document(document, options or RunOptions())
 
 
 def test_each_failing_command_is_an_error_at_its_dollar_line(tmp_path: Path) -> None:
-    result = run(tmp_path / "a.md", SAMPLE)
+    result = run_sample(tmp_path / "a.md", SAMPLE)
 
     assert github_annotations([result]) == (
         "::error file=a.md,line=15::txtest: output differs\n"
@@ -62,13 +34,13 @@ def test_each_failing_command_is_an_error_at_its_dollar_line(tmp_path: Path) -> 
 
 def test_passing_and_skipped_blocks_say_nothing(tmp_path: Path) -> None:
     text = SAMPLE.replace("two\n", "one\n").replace("$ false\n", "$ true\n")
-    result = run(tmp_path / "a.md", text)
+    result = run_sample(tmp_path / "a.md", text)
 
     assert github_annotations([result]) == ""
 
 
 def test_output_and_status_both_wrong_are_one_line(tmp_path: Path) -> None:
-    result = run(tmp_path / "b.md", "```console\n$ echo one; false\ntwo\n```\n")
+    result = run_sample(tmp_path / "b.md", "```console\n$ echo one; false\ntwo\n```\n")
 
     assert github_annotations([result]) == (
         "::error file=b.md,line=2::txtest: output differs; exit status: expected 0, got 1\n"
@@ -77,7 +49,7 @@ def test_output_and_status_both_wrong_are_one_line(tmp_path: Path) -> None:
 
 def test_a_lost_session_gives_its_reason_at_every_command_it_took(tmp_path: Path) -> None:
     text = "```console\n$ echo ok\nok\n$ exit 3\n$ echo after\nafter\n```\n"
-    result = run(tmp_path / "lost.md", text)
+    result = run_sample(tmp_path / "lost.md", text)
 
     assert github_annotations([result]) == (
         "::error file=lost.md,line=4::txtest: the shell exited with status 3\n"
@@ -87,7 +59,7 @@ def test_a_lost_session_gives_its_reason_at_every_command_it_took(tmp_path: Path
 
 
 def test_an_input_error_names_the_file(tmp_path: Path) -> None:
-    result = run(tmp_path / "a.md", SAMPLE, RunOptions(lines=(99,)))
+    result = run_sample(tmp_path / "a.md", SAMPLE, RunOptions(lines=(99,)))
 
     assert github_annotations([result]) == (
         "::error file=a.md::a.md:99: error: this line is in no block\n"
@@ -96,7 +68,7 @@ def test_an_input_error_names_the_file(tmp_path: Path) -> None:
 
 def test_documents_are_annotated_in_the_order_given(tmp_path: Path) -> None:
     failing = "```console\n$ echo one\ntwo\n```\n"
-    results = [run(tmp_path / name, failing) for name in ("z.md", "a.md")]
+    results = [run_sample(tmp_path / name, failing) for name in ("z.md", "a.md")]
 
     lines = github_annotations(results).splitlines()
 
@@ -107,7 +79,7 @@ def test_documents_are_annotated_in_the_order_given(tmp_path: Path) -> None:
 
 
 def test_a_path_with_separators_is_escaped(tmp_path: Path) -> None:
-    result = run(tmp_path / "a,b:c%.md", "```console\n$ echo one\ntwo\n```\n")
+    result = run_sample(tmp_path / "a,b:c%.md", "```console\n$ echo one\ntwo\n```\n")
 
     assert github_annotations([result]) == (
         "::error file=a%2Cb%3Ac%25.md,line=2::txtest: output differs\n"

@@ -7,33 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE, run_sample
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
 from txtest.junit import junit_xml, write_junit_xml
 from txtest.model import DocumentResult, RunOptions
-from txtest.parse import read_document
-from txtest.runner import run_document
-
-SAMPLE = """\
-# Sample
-
-```console
-$ echo hello
-hello
-```
-
-<!-- txtest: skip -->
-```console
-$ echo skipped
-nope
-```
-
-```console
-$ echo one
-two
-$ false
-```
-"""
 
 CRAM = """\
 Two blocks:
@@ -45,13 +23,6 @@ Two blocks:
   b
   c
 """
-
-
-def run(path: Path, text: str, options: RunOptions | None = None) -> DocumentResult:
-    """Write a document, run it as the command line would, and return its result."""
-    path.write_text(text, encoding="utf-8")
-    document = read_document(path, path.name)
-    return run_document(document, options or RunOptions())
 
 
 def report(tmp_path: Path, results: list[DocumentResult]) -> JUnitXml:
@@ -70,7 +41,7 @@ def cases(suite: TestSuite) -> list[TestCase]:
 
 
 def test_one_suite_per_document_with_its_counts(tmp_path: Path) -> None:
-    results = [run(tmp_path / "a.md", SAMPLE), run(tmp_path / "b.t", CRAM)]
+    results = [run_sample(tmp_path / "a.md", SAMPLE), run_sample(tmp_path / "b.t", CRAM)]
 
     xml = report(tmp_path, results)
 
@@ -80,7 +51,9 @@ def test_one_suite_per_document_with_its_counts(tmp_path: Path) -> None:
 
 
 def test_a_case_per_block_named_by_its_line_and_first_command(tmp_path: Path) -> None:
-    xml = report(tmp_path, [run(tmp_path / "a.md", SAMPLE), run(tmp_path / "b.t", CRAM)])
+    xml = report(
+        tmp_path, [run_sample(tmp_path / "a.md", SAMPLE), run_sample(tmp_path / "b.t", CRAM)]
+    )
 
     names = [(case.classname, case.name) for suite in suites(xml) for case in cases(suite)]
     assert names == [
@@ -95,13 +68,13 @@ def test_a_case_per_block_named_by_its_line_and_first_command(tmp_path: Path) ->
 def test_a_multi_line_command_is_named_by_its_first_line(tmp_path: Path) -> None:
     text = "```console\n$ for x in 1 2; do\n>   echo $x\n> done\n1\n2\n```\n"
 
-    xml = report(tmp_path, [run(tmp_path / "loop.md", text)])
+    xml = report(tmp_path, [run_sample(tmp_path / "loop.md", text)])
 
     assert [case.name for case in cases(suites(xml)[0])] == ["loop.md:1 $ for x in 1 2; do"]
 
 
 def test_a_failure_carries_the_diff_the_command_line_shows(tmp_path: Path) -> None:
-    xml = report(tmp_path, [run(tmp_path / "a.md", SAMPLE)])
+    xml = report(tmp_path, [run_sample(tmp_path / "a.md", SAMPLE)])
     failing = cases(suites(xml)[0])[2]
 
     [failure] = failing.result
@@ -132,7 +105,7 @@ def cli_output(cwd: Path, path: str) -> str:
 
 
 def test_passing_and_skipped_cases(tmp_path: Path) -> None:
-    xml = report(tmp_path, [run(tmp_path / "a.md", SAMPLE)])
+    xml = report(tmp_path, [run_sample(tmp_path / "a.md", SAMPLE)])
     passing, skipped, _ = cases(suites(xml)[0])
 
     assert passing.is_passed
@@ -154,7 +127,7 @@ def test_a_selection_counts_its_blocks_and_failing_blocks_it_needed(
 ) -> None:
     text = SAMPLE.replace("$ echo hello\nhello", f"$ echo hello\n{first_expected}")
 
-    xml = report(tmp_path, [run(tmp_path / "a.md", text, RunOptions(lines=(16,)))])
+    xml = report(tmp_path, [run_sample(tmp_path / "a.md", text, RunOptions(lines=(16,)))])
 
     suite = suites(xml)[0]
     assert [case.name for case in cases(suite)] == names
@@ -162,7 +135,7 @@ def test_a_selection_counts_its_blocks_and_failing_blocks_it_needed(
 
 
 def test_an_input_error_is_an_error_case(tmp_path: Path) -> None:
-    xml = report(tmp_path, [run(tmp_path / "a.md", SAMPLE, RunOptions(lines=(99,)))])
+    xml = report(tmp_path, [run_sample(tmp_path / "a.md", SAMPLE, RunOptions(lines=(99,)))])
 
     suite = suites(xml)[0]
     [case] = cases(suite)
@@ -175,7 +148,7 @@ def test_an_input_error_is_an_error_case(tmp_path: Path) -> None:
 def test_control_characters_and_undecodable_bytes_stay_valid_xml(tmp_path: Path) -> None:
     text = "```console\n$ printf 'bell\\a\\xff\\n' # \x07\nbell\n```\n"
 
-    xml = report(tmp_path, [run(tmp_path / "c.md", text)])
+    xml = report(tmp_path, [run_sample(tmp_path / "c.md", text)])
 
     [case] = cases(suites(xml)[0])
     [failure] = case.result
@@ -186,7 +159,7 @@ def test_control_characters_and_undecodable_bytes_stay_valid_xml(tmp_path: Path)
 def test_the_xml_declares_utf_8_and_keeps_non_ascii(tmp_path: Path) -> None:
     text = "```console\n$ echo héllo\nhello\n```\n"
 
-    xml_text = junit_xml([run(tmp_path / "é.md", text)])
+    xml_text = junit_xml([run_sample(tmp_path / "é.md", text)])
 
     assert xml_text.startswith('<?xml version="1.0" encoding="utf-8"?>\n<testsuites')
     assert 'name="é.md:1 $ echo héllo"' in xml_text
@@ -202,7 +175,7 @@ def test_an_empty_run_is_an_empty_report(tmp_path: Path) -> None:
 def test_writing_makes_missing_folders(tmp_path: Path) -> None:
     target = tmp_path / "reports" / "txtest" / "report.xml"
 
-    write_junit_xml(target, [run(tmp_path / "a.md", SAMPLE)])
+    write_junit_xml(target, [run_sample(tmp_path / "a.md", SAMPLE)])
 
     assert [suite.name for suite in JUnitXml.fromfile(str(target))] == ["a.md"]
 
@@ -212,7 +185,7 @@ def test_writing_replaces_the_file_and_leaves_nothing_beside_it(tmp_path: Path) 
     target.parent.mkdir()
     target.write_text("old", encoding="utf-8")
 
-    write_junit_xml(target, [run(tmp_path / "a.md", SAMPLE)])
+    write_junit_xml(target, [run_sample(tmp_path / "a.md", SAMPLE)])
 
     assert target.read_text(encoding="utf-8").startswith("<?xml")
     assert [path.name for path in target.parent.iterdir()] == ["report.xml"]

@@ -12,30 +12,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE
 
 pytest_plugins = ["pytester"]
 
-
-SAMPLE = """\
-# Sample
-
-```console
-$ echo hello
-hello
-```
-
-<!-- txtest: skip -->
-```console
-$ echo skipped
-nope
-```
-
-```console
-$ echo one
-two
-$ false
-```
-"""
 
 FAILURE_TEXT = """\
 docs/a.md:15: FAILED

@@ -317,8 +317,22 @@ def _fence_item(token: Token, context: _Context, pending: Sequence[_Word]) -> It
 def _console_block(token: Token, context: _Context, pending: Sequence[_Word]) -> Block | None:
     """A console fence as a block; None when it holds no command."""
     span = _span(token)
-    directives = _block_directives(pending, context, f"the console block at line {span.start + 1}")
     lines = list(zip(range(span.start + 1, span.end), split_lines(token.content), strict=False))
+    return _block(token, context, pending, lines, hidden=False)
+
+
+def _block(
+    token: Token,
+    context: _Context,
+    pending: Sequence[_Word],
+    lines: Sequence[_Line],
+    *,
+    hidden: bool,
+) -> Block | None:
+    """A console fence or hidden-command comment as a block; None when it holds no command."""
+    span = _span(token)
+    what = "hidden-command comment" if hidden else "console block"
+    directives = _block_directives(pending, context, f"the {what} at line {span.start + 1}")
     commands = _parse_commands(lines, context.display, cram=False)
     if not commands:
         return None
@@ -326,8 +340,9 @@ def _console_block(token: Token, context: _Context, pending: Sequence[_Word]) ->
         location=context.at(span.start),
         commands=commands,
         directives=directives,
+        hidden=hidden,
         span=span,
-        prefix=_prefix(lines, context.lines, span.start, token.markup),
+        prefix=_prefix(lines, context.lines, span.start, "<!--" if hidden else token.markup),
     )
 
 
@@ -341,22 +356,7 @@ def _file_fixture(token: Token, context: _Context, pending: Sequence[_Word]) -> 
 
 def _hidden_block(token: Token, context: _Context, pending: Sequence[_Word]) -> Block | None:
     """A `<!-- txtest` comment as a hidden block; None when it holds no command."""
-    span = _span(token)
-    directives = _block_directives(
-        pending, context, f"the hidden-command comment at line {span.start + 1}"
-    )
-    lines = _hidden_lines(token, context)
-    commands = _parse_commands(lines, context.display, cram=False)
-    if not commands:
-        return None
-    return Block(
-        location=context.at(span.start),
-        commands=commands,
-        directives=directives,
-        hidden=True,
-        span=span,
-        prefix=_prefix(lines, context.lines, span.start, "<!--"),
-    )
+    return _block(token, context, pending, _hidden_lines(token, context), hidden=True)
 
 
 def _hidden_lines(token: Token, context: _Context) -> list[_Line]:
