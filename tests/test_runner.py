@@ -169,3 +169,11 @@ def test_cram_environment(tmp_path: Path) -> None:
         "/bin/bash",
     ]
     assert env["CDPATH"] == "" and env["GREP_OPTIONS"] == "" and "CRAMTMP" in env
+    assert env["TERM"] == "xterm" and env["TMPDIR"] == env["CRAMTMP"]
+
+
+def test_cram_testtmp_is_named_after_the_test(tmp_path: Path) -> None:
+    doc = document(
+        tmp_path, "  $ basename $PWD; basename $TESTTMP\n  env.t\n  env.t\n", name="env.t"
+    )
+    assert run_document(doc, RunOptions()).is_ok

@@ -101,16 +101,17 @@ def session_env(document: Document, area: WorkArea, shell: str) -> dict[str, str
     )
     if document.format is DocFormat.CRAM:
         env.update(LANG="C", LC_ALL="C", LANGUAGE="C", TZ="GMT", CDPATH="", GREP_OPTIONS="")
-        env.update(TESTSHELL=shell, CRAMTMP=str(area.root))
+        env.update(TESTSHELL=shell, CRAMTMP=str(area.root), TERM="xterm")
+        env.update(TMPDIR=str(area.root), TMP=str(area.root), TEMP=str(area.root))
     else:
         env.update(LC_ALL="C.UTF-8", TZ="UTC")
     return env
 
 
-def make_work_area(workdir: Path | None) -> WorkArea:
-    """A fresh TESTTMP and HOME side by side in a new temporary directory."""
+def make_work_area(workdir: Path | None, name: str = "tmp") -> WorkArea:
+    """A fresh TESTTMP (called name) and HOME side by side in a new temporary directory."""
     root = Path(tempfile.mkdtemp(prefix="txtest-")).resolve()
-    testtmp, home = root / "tmp", root / "home"
+    testtmp, home = root / name, root / "home"
     testtmp.mkdir()
     home.mkdir()
     return WorkArea(root, testtmp, home, workdir.resolve() if workdir else testtmp)
@@ -157,7 +158,9 @@ def run_document(
         selection = selected_blocks(document, options)
     except InputError as error:
         return DocumentResult(document, error=str(error))
-    area = make_work_area(options.workdir)
+    # cram names each test's TESTTMP after its file ($CRAMTMP/name.t); so does txtest
+    cram = document.format is DocFormat.CRAM
+    area = make_work_area(options.workdir, document.path.name if cram else "tmp")
     try:
         with ExitStack() as stack:
             sessions = _Sessions(document, options, area, stack)
