@@ -6,7 +6,8 @@ from pathlib import Path
 
 from conftest import SAMPLE, run_sample
 
-from txtest.annotations import github_annotations, workflow_command
+from txtest.annotations import github_annotations, input_error_annotations, workflow_command
+from txtest.errors import InputError
 from txtest.model import (
     Block,
     BlockResult,
@@ -58,11 +59,11 @@ def test_a_lost_session_gives_its_reason_at_every_command_it_took(tmp_path: Path
     )
 
 
-def test_an_input_error_names_the_file(tmp_path: Path) -> None:
+def test_an_input_error_names_the_file_and_line(tmp_path: Path) -> None:
     result = run_sample(tmp_path / "a.md", SAMPLE, RunOptions(lines=(99,)))
 
     assert github_annotations([result]) == (
-        "::error file=a.md::a.md:99: error: this line is in no block\n"
+        "::error file=a.md,line=99::a.md:99: error: this line is in no block\n"
     )
 
 
@@ -115,3 +116,12 @@ def failed_command(
     command = Command("echo one", Location("u.md", line), ("two",), Span(line, line + 1))
     run = CommandRun(("one",), exit_status=None if lost else 0, lost=lost)
     return CommandResult(command, run, output_ok=False, updated=updated)
+
+
+def test_input_errors_are_annotated_with_their_line() -> None:
+    missing = InputError("no such file or directory", path="missing.md")
+    directive = InputError("unknown directive 'skp'", Location("bad.md", 3))
+    assert input_error_annotations([missing, directive]) == (
+        "::error file=missing.md::missing.md: error: no such file or directory\n"
+        "::error file=bad.md,line=3::bad.md:3: error: unknown directive 'skp'\n"
+    )

@@ -307,3 +307,12 @@ def test_xdist_verdicts_hold_whatever_mode_the_user_picks(
     result = pytester.runpytest_subprocess("--txtest", "docs", "-n", "2", "--dist", mode, "-v")
 
     assert outcomes(result) == xdist_expected()
+
+
+def test_pyproject_defaults_apply_under_pytest(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", pyproject='[tool.txtest]\ntimeout = 0.3\nlang = "console,shell"\n')
+    doc = "```console\n$ sleep 2\n```\n\n```shell\n$ echo hi\nbye\n```\n"
+    write(pytester.path, {"doc.md": doc})
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--txtest", "doc.md")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*timed out after 0.3 s*"])

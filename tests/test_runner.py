@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -141,6 +142,7 @@ def test_work_area_is_removed_unless_kept(tmp_path: Path) -> None:
     assert not testtmp.exists()
     kept = run_document(doc, RunOptions(keep_tmp=True))
     assert kept.keep_tmp is not None and Path(kept.keep_tmp, "where").is_file()
+    shutil.rmtree(Path(kept.keep_tmp).parent)
 
 
 def test_markdown_environment(tmp_path: Path) -> None:

@@ -192,7 +192,7 @@ def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
     if settings.list_only:
         return list_all(settings, targets, errors, out, err)
     results = run_all(settings, targets, out, err)
-    return finish(settings, results, bool(errors), out)
+    return finish(settings, results, errors, out)
 
 
 def list_all(
@@ -258,9 +258,10 @@ def _show(settings: Settings, result: DocumentResult, out: TextIO, err: TextIO) 
 
 
 def finish(
-    settings: Settings, results: Sequence[DocumentResult], had_errors: bool, out: TextIO
+    settings: Settings, results: Sequence[DocumentResult], errors: Sequence[InputError], out: TextIO
 ) -> int:
     """The hint, the summary line, and the exit status."""
+    had_errors = bool(errors)
     if settings.junit_xml is not None:
         from txtest.junit import write_junit_xml
 
@@ -273,9 +274,9 @@ def finish(
             )
             had_errors = True
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        from txtest.annotations import github_annotations
+        from txtest.annotations import github_annotations, input_error_annotations
 
-        out.write(github_annotations(results))
+        out.write(input_error_annotations(errors) + github_annotations(results))
     passed, failed, skipped = count_blocks(results)
     failing = updatable_paths(results)
     if failing and settings.verbosity >= 0:

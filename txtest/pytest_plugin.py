@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pytest import ExitCode
 
+from txtest.config import load_config, run_options
 from txtest.discover import walk_directory
 from txtest.errors import InputError
-from txtest.model import Block, BlockResult, Document, DocumentResult, Outcome, RunOptions
+from txtest.model import Block, BlockResult, Document, DocumentResult, Outcome
 from txtest.parse import read_document
 from txtest.report import format_block
 from txtest.runner import run_document
@@ -147,7 +149,10 @@ class DocumentFile(pytest.File):
 
     def collect(self) -> list[BlockItem]:
         try:
-            document = read_document(self.path, display_path(self.path, self.config.rootpath))
+            langs = run_options(load_config(self.config.rootpath)).langs
+            document = read_document(
+                self.path, display_path(self.path, self.config.rootpath), langs
+            )
         except InputError as error:
             raise self.CollectError(str(error)) from error
         self.stash[_PARSED] = document
@@ -161,7 +166,8 @@ class DocumentFile(pytest.File):
         """The document's result: run on the first call (the blocks pytest will run, and
         the earlier ones they need), kept for the others."""
         if _RESULT not in self.stash:
-            options = RunOptions(lines=self._selected_lines())
+            defaults = run_options(load_config(self.config.rootpath))
+            options = replace(defaults, lines=self._selected_lines())
             self.stash[_RESULT] = run_document(self.stash[_PARSED], options)
         return self.stash[_RESULT]
 
