@@ -12,8 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from colorama import Fore, Style
-
 from txtest.errors import InputError
 from txtest.model import (
     BlockResult,
@@ -38,12 +36,12 @@ ESCAPES_HINT = (
     "(or the term=render directive) compares what a terminal shows"
 )
 
-_TAG_COLOURS = {"-": Fore.RED, "+": Fore.GREEN, " ": ""}
+_TAG_COLOURS = {"-": "red", "+": "green", " ": ""}
 _VERDICT_COLOURS = {
-    "ok": Fore.GREEN,
-    "FAILED": Style.BRIGHT + Fore.RED,
-    "skipped": Fore.YELLOW,
-    "updated": Fore.YELLOW,
+    "ok": "green",
+    "FAILED": "bright red",
+    "skipped": "yellow",
+    "updated": "yellow",
 }
 # Control characters (tab included), DEL, C1 controls and surrogates (undecodable
 # bytes): shown escaped, as an `(esc)` line would hold them, never sent raw.
@@ -87,7 +85,7 @@ def format_input_error(error: InputError, *, color: bool) -> str:
     tail = f"error: {error.message}"
     if not color or not text.endswith(tail):
         return text
-    return f"{text[: -len(tail)]}{_paint('error', Style.BRIGHT + Fore.RED, color)}: {error.message}"
+    return f"{text[: -len(tail)]}{_paint('error', 'bright red', color)}: {error.message}"
 
 
 def count_blocks(results: Iterable[DocumentResult]) -> tuple[int, int, int]:
@@ -201,7 +199,7 @@ def _command_lines(source: str) -> list[str]:
 
 def _lost_lines(lost: str, actual: Sequence[str], color: bool) -> list[str]:
     """Why the session was lost, and what the command had printed by then."""
-    lines = [_paint(lost, Fore.RED, color)]
+    lines = [_paint(lost, "red", color)]
     if actual:
         lines.append("output so far:")
         lines += [INDENT + _display(line) for line in actual]
@@ -225,9 +223,9 @@ def _diff_lines(diff: Sequence[DiffLine], first: int, color: bool) -> list[str]:
     hunks = _hunks(_number_rows(diff, first))
     if not hunks:
         return []
-    lines = [_paint("--- expected", Style.BRIGHT, color), _paint("+++ actual", Style.BRIGHT, color)]
+    lines = [_paint("--- expected", "bright", color), _paint("+++ actual", "bright", color)]
     for hunk in hunks:
-        lines.append(_paint(_hunk_header(hunk), Fore.CYAN, color))
+        lines.append(_paint(_hunk_header(hunk), "cyan", color))
         lines += [
             _paint(row.tag + _display(row.text), _TAG_COLOURS[row.tag], color) for row in hunk
         ]
@@ -281,11 +279,11 @@ def _document_line(result: DocumentResult, color: bool) -> str:
     """`PATH: N passed, M failed[, K skipped]`."""
     passed, failed, skipped = count_blocks([result])
     counts = [
-        _paint(f"{passed} passed", Fore.GREEN if passed else "", color),
-        _paint(f"{failed} failed", Fore.RED if failed else "", color),
+        _paint(f"{passed} passed", "green" if passed else "", color),
+        _paint(f"{failed} failed", "red" if failed else "", color),
     ]
     if skipped:
-        counts.append(_paint(f"{skipped} skipped", Fore.YELLOW, color))
+        counts.append(_paint(f"{skipped} skipped", "yellow", color))
     return f"{result.document.display}: {', '.join(counts)}"
 
 
@@ -308,6 +306,17 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
 
 
-def _paint(text: str, code: str, color: bool) -> str:
-    """Text in a colour when colour is on."""
-    return f"{code}{text}{Style.RESET_ALL}" if color and code and text else text
+def _paint(text: str, colour: str, color: bool) -> str:
+    """text in a colour ("red", "bright red", ...) when colour is on; as is otherwise."""
+    if not (color and colour and text):
+        return text
+    return f"{_ansi(colour)}{text}{_ansi('reset')}"
+
+
+def _ansi(colour: str) -> str:
+    """colorama's codes for a colour name; colorama is only imported when colour is on."""
+    from colorama import Fore, Style
+
+    codes = {"red": Fore.RED, "green": Fore.GREEN, "yellow": Fore.YELLOW, "cyan": Fore.CYAN}
+    codes |= {"bright": Style.BRIGHT, "reset": Style.RESET_ALL}
+    return "".join(codes[word] for word in colour.split())
