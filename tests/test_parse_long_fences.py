@@ -1,12 +1,19 @@
-"""Long fences are parsed without their body: the tokens must be those of a full parse."""
+"""Shortcuts around markdown-it must read documents exactly as markdown-it does.
+
+Long fences are parsed without their body, and simple documents without
+markdown-it at all: the fences and HTML blocks found must be those of a full parse.
+"""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from txtest.parse import _tokens, split_lines
+from txtest.parse import _simple_fences, _tokens, split_lines
 
 LONG = 300
 PIECES = [
@@ -28,28 +35,85 @@ PIECES = [
     "```\r\n" + "e\r\n" * LONG + "```\r\n",
     "```\n" + "nul\0\n" * LONG + "```\n",
 ]
+SIMPLE_PIECES = [
+    "# Title\n",
+    "#hash tag\n",
+    "Some text\n",
+    "text with `code` and <b>tags</b>\n",
+    "\n",
+    " \t\n",
+    "```console\n$ echo x\nx\n```\n",
+    "```console  extra words \n$ true\n```   \n",
+    "~~~ console\n$ echo '```'\n```\n~~~\n",
+    "````\n```\n````\n",
+    "```\n   ```\n",
+    "```\n    ```\nstill inside\n```\n",
+    "```\n\t```\n```\n",
+    "```sh\n$ ls\n",
+    "```\r\n$ x\r\n```\r\n",
+    "```a`b\n```\n",
+    "===\n",
+    "1. item\n",
+    "  ```\nindented\n```\n",
+    "last line without newline",
+    # not simple: each must send the document to markdown-it
+    "<div>\n",
+    "> quote\n",
+    "- item\n",
+    "    indented code\n",
+    "<!-- txtest: skip -->\n",
+]
 
 
-def shape(text: str) -> list[tuple[object, ...]]:
+def shape(tokens: object) -> list[tuple[object, ...]]:
+    assert isinstance(tokens, list | tuple)
     return [
         (t.type, t.map, t.content, t.info, t.level, t.markup)
-        for t in _tokens(text, split_lines(text))
+        for t in tokens
+        if t.type in ("fence", "html_block")
     ]
+
+
+def full(text: str) -> list[tuple[object, ...]]:
+    return shape(MarkdownIt("commonmark").parse(text))
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=6))
 def test_skeleton_parse_equals_full_parse(pieces: list[str]) -> None:
     text = "".join(pieces)
-    full = [
-        (t.type, t.map, t.content, t.info, t.level, t.markup)
-        for t in MarkdownIt("commonmark").parse(text)
+    assert shape(_tokens(text, split_lines(text))) == full(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(SIMPLE_PIECES), min_size=1, max_size=8))
+def test_simple_reading_equals_full_parse(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert shape(_tokens(text, split_lines(text))) == full(text)
+
+
+def test_a_simple_document_is_read_without_markdown_it() -> None:
+    text = "# Title\n\nSome text.\n\n```console\n$ echo hi\nhi\n```\n"
+    fences = _simple_fences(text, split_lines(text))
+    assert fences is not None and [(f.map, f.info, f.content) for f in fences] == [
+        ([4, 8], "console", "$ echo hi\nhi\n")
     ]
-    assert shape(text) == full
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom txtest.parse import parse_document\n"
+        f"doc = parse_document({text!r}, 'a.md', Path('a.md'))\n"
+        "print(len(doc.blocks), 'markdown_it' in sys.modules)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert ran.stdout.split() == ["1", "False"]
+
+
+def test_a_list_makes_the_document_not_simple() -> None:
+    text = "- item\n\n```console\n$ true\n```\n"
+    assert _simple_fences(text, split_lines(text)) is None
 
 
 def test_a_long_fence_keeps_its_lines_and_body() -> None:
-    text = "# t\n\n```console\n$ seq 3\n" + "1\n" * LONG + "```\nafter\n"
+    text = "- x\n\n```console\n$ seq 3\n" + "1\n" * LONG + "```\nafter\n"
     fence = next(t for t in _tokens(text, split_lines(text)) if t.type == "fence")
     assert fence.map == [2, LONG + 5]
     assert fence.content == "$ seq 3\n" + "1\n" * LONG

@@ -15,9 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING, Protocol
 
 from txtest.errors import InputError
 from txtest.matchers import PatternError, compile_line
@@ -35,6 +33,9 @@ from txtest.model import (
     Span,
     TermMode,
 )
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 _Line = tuple[int, str]
 """A line of a block: its 0-based source index and its text."""
@@ -214,8 +215,85 @@ _LONG_FENCE = 256
 _TOP_OPENER = re.compile(r"^(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)
 
 
-def _tokens(text: str, lines: Sequence[str]) -> list[Token]:
+class _BlockToken(Protocol):
+    """What this module reads of a markdown-it block token."""
+
+    type: str
+    map: list[int] | None
+    info: str
+    content: str
+    markup: str
+    level: int
+
+
+@dataclass(slots=True)
+class _Fence:
+    """A fence found without markdown-it, with the attributes its token would have."""
+
+    map: list[int] | None
+    info: str
+    content: str
+    markup: str
+    type: str = "fence"
+    level: int = 0
+
+
+def _tokens(text: str, lines: Sequence[str]) -> Sequence[_BlockToken]:
+    """The block tokens that matter here: fences and HTML blocks, with their lines."""
+    simple = _simple_fences(text, lines)
+    return simple if simple is not None else _markdown_it_tokens(text, lines)
+
+
+# Simple documents: when every line outside fences is blank, a heading, or
+# paragraph text starting with a letter, and every fence opens at column 0,
+# there is nothing CommonMark could read differently: such lines open no
+# container and cannot capture a fence. The fences are then found directly,
+# and markdown-it (a third of txtest's start-up) is not even imported.
+# tests/test_parse_long_fences.py holds the two readings equal.
+_SIMPLE_LINE = re.compile(r"[A-Za-z#]|[ \t]*$")
+_COLUMN_0_FENCE = re.compile(r"(`{3,}|~{3,})(.*)")
+
+
+def _simple_fences(text: str, lines: Sequence[str]) -> list[_Fence] | None:
+    """The fences of a simple document, as markdown-it reads them; None if not simple."""
+    if "\0" in text:
+        return None
+    fences: list[_Fence] = []
+    index = 0
+    while index < len(lines):
+        opener = _COLUMN_0_FENCE.fullmatch(lines[index])
+        if opener is None:
+            if not _SIMPLE_LINE.match(lines[index]):
+                return None
+            index += 1
+            continue
+        fence = _simple_fence(text, lines, index, opener.group(1), opener.group(2))
+        if fence is None or fence.map is None:
+            return None
+        fences.append(fence)
+        index = fence.map[1]
+    return fences
+
+
+def _simple_fence(
+    text: str, lines: Sequence[str], start: int, markup: str, info: str
+) -> _Fence | None:
+    """The fence opening at line start; None where markdown-it's reading is not plain."""
+    if markup[0] == "`" and "`" in info:
+        return None
+    closer = _closer(markup)
+    end = next((i for i in range(start + 1, len(lines)) if closer.match(lines[i])), None)
+    if end is None and not text.endswith(("\n", "\r")):
+        return None  # an unclosed fence at a document's unterminated end: let markdown-it say
+    body_end = len(lines) if end is None else end
+    body = "".join(line + "\n" for line in lines[start + 1 : body_end])
+    return _Fence([start, body_end if end is None else end + 1], info, body, markup)
+
+
+def _markdown_it_tokens(text: str, lines: Sequence[str]) -> list[Token]:
     """markdown-it's block tokens for text, parsing long top-level fences without their body."""
+    from markdown_it import MarkdownIt
+
     regions = _long_fences("\n".join(lines))
     if not regions:
         return MarkdownIt("commonmark").parse(text)
@@ -274,7 +352,7 @@ def _closer(fence: str) -> re.Pattern[str]:
     return re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.MULTILINE)
 
 
-def _classify(token: Token, context: _Context) -> _Part:
+def _classify(token: _BlockToken, context: _Context) -> _Part:
     """Tell fences, hidden-command comments and directive comments from the rest."""
     if token.type == "fence":
         return _Part.FENCE
@@ -295,18 +373,18 @@ def _classify(token: Token, context: _Context) -> _Part:
     return _Part.OTHER
 
 
-def _start(token: Token) -> int:
+def _start(token: _BlockToken) -> int:
     """The 0-based index of a block token's first source line."""
     return _span(token).start
 
 
-def _span(token: Token) -> Span:
+def _span(token: _BlockToken) -> Span:
     """The source lines a block token covers."""
     assert token.map is not None, "block tokens always carry a line map"
     return Span(token.map[0], token.map[1])
 
 
-def _fence_item(token: Token, context: _Context, pending: Sequence[_Word]) -> Item | None:
+def _fence_item(token: _BlockToken, context: _Context, pending: Sequence[_Word]) -> Item | None:
     """A console fence as a block, a `file=` fence as a fixture, or nothing."""
     info = token.info.split()
     if info and info[0].lower() in context.langs:
@@ -314,7 +392,7 @@ def _fence_item(token: Token, context: _Context, pending: Sequence[_Word]) -> It
     return _file_fixture(token, context, pending)
 
 
-def _console_block(token: Token, context: _Context, pending: Sequence[_Word]) -> Block | None:
+def _console_block(token: _BlockToken, context: _Context, pending: Sequence[_Word]) -> Block | None:
     """A console fence as a block; None when it holds no command."""
     span = _span(token)
     lines = list(zip(range(span.start + 1, span.end), split_lines(token.content), strict=False))
@@ -322,7 +400,7 @@ def _console_block(token: Token, context: _Context, pending: Sequence[_Word]) ->
 
 
 def _block(
-    token: Token,
+    token: _BlockToken,
     context: _Context,
     pending: Sequence[_Word],
     lines: Sequence[_Line],
@@ -346,7 +424,9 @@ def _block(
     )
 
 
-def _file_fixture(token: Token, context: _Context, pending: Sequence[_Word]) -> FileFixture | None:
+def _file_fixture(
+    token: _BlockToken, context: _Context, pending: Sequence[_Word]
+) -> FileFixture | None:
     """A non-console fence under a `file=` directive as a fixture."""
     word = next((word for word in pending if word.name == "file"), None)
     if word is None:
@@ -354,12 +434,12 @@ def _file_fixture(token: Token, context: _Context, pending: Sequence[_Word]) -> 
     return FileFixture(Location(context.display, word.line), word.value, token.content)
 
 
-def _hidden_block(token: Token, context: _Context, pending: Sequence[_Word]) -> Block | None:
+def _hidden_block(token: _BlockToken, context: _Context, pending: Sequence[_Word]) -> Block | None:
     """A `<!-- txtest` comment as a hidden block; None when it holds no command."""
     return _block(token, context, pending, _hidden_lines(token, context), hidden=True)
 
 
-def _hidden_lines(token: Token, context: _Context) -> list[_Line]:
+def _hidden_lines(token: _BlockToken, context: _Context) -> list[_Line]:
     """The lines of a hidden-command comment between `<!-- txtest` and `-->`."""
     start = _start(token)
     inner = split_lines(token.content)[1:]
@@ -391,7 +471,7 @@ def _prefix(lines: Sequence[_Line], source: Sequence[str], opening: int, marker:
 # Directives (SPEC §3.4)
 
 
-def _directive_words(token: Token, context: _Context) -> tuple[_Word, ...]:
+def _directive_words(token: _BlockToken, context: _Context) -> tuple[_Word, ...]:
     """The checked words of a `<!-- txtest: ... -->` comment."""
     location = context.at(_start(token))
     match = _DIRECTIVE.fullmatch(token.content.strip())
