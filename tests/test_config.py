@@ -339,3 +339,13 @@ def test_help_and_version_with_a_pyproject(ws: Workspace) -> None:
     pyproject(ws.root, "[tool.txtest]\nverbose = true\n")
     assert ws.run("--version").status == 0
     assert ws.run("--help").status == 0
+
+
+def test_a_flag_set_in_pyproject_can_be_turned_off_on_the_command_line(ws: Workspace) -> None:
+    pyproject(ws.root, "[tool.txtest]\nupdate = true\n")
+    doc = ws.write("a.md", console("$ echo actual", "stale"))
+    run = ws.run("--no-update", "a.md", cwd=ws.root)
+    assert run.status == 1 and run.summary == "0 passed, 1 failed"
+    assert "stale" in doc.read_text()
+    updated = ws.run("a.md", cwd=ws.root)
+    assert updated.status == 0 and "actual" in doc.read_text()

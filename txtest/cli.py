@@ -103,15 +103,18 @@ def use_color(choice: str, stream: TextIO, environ: dict[str, str]) -> bool:
 @click.argument("paths", nargs=-1)
 @click.option(
     "-u",
-    "--update",
-    is_flag=True,
+    "--update/--no-update",
+    default=False,
     help="Rewrite failing commands' expected output with the actual.",
 )
 @click.option(
     "-j", "--jobs", metavar="N", default="1", help="Run N documents at a time ('auto': CPUs)."
 )
 @click.option(
-    "-x", "--fail-fast", is_flag=True, help="After the first failing block, start nothing new."
+    "-x",
+    "--fail-fast/--no-fail-fast",
+    default=False,
+    help="After the first failing block, start nothing new.",
 )
 @click.option(
     "-k", "keyword", metavar="TEXT", help="Run only blocks one of whose commands contains TEXT."
@@ -122,7 +125,9 @@ def use_color(choice: str, stream: TextIO, environ: dict[str, str]) -> bool:
 @click.option(
     "--workdir", type=click.Path(file_okay=False, exists=True), help="Start every document in DIR."
 )
-@click.option("--keep-tmp", is_flag=True, help="Keep each document's work dir and print where.")
+@click.option(
+    "--keep-tmp/--no-keep-tmp", default=False, help="Keep each document's work dir; print where."
+)
 @click.option(
     "--term", type=click.Choice([mode.value for mode in TermMode]), help="Default output handling."
 )
@@ -131,7 +136,9 @@ def use_color(choice: str, stream: TextIO, environ: dict[str, str]) -> bool:
 )
 @click.option("-v", "--verbose", is_flag=True, help="A line per command.")
 @click.option("-q", "--quiet", is_flag=True, help="Only failures and the summary.")
-@click.option("--list", "list_only", is_flag=True, help="List blocks and commands; run nothing.")
+@click.option(
+    "--list/--no-list", "list_only", default=False, help="List blocks and commands; run nothing."
+)
 @click.option("--junit-xml", metavar="FILE", help="Also write a JUnit XML report to FILE.")
 @click.version_option(__version__, "--version", prog_name="txtest")
 def command(
