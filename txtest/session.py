@@ -83,7 +83,7 @@ class Session:
         self._cwd = cwd
         self._control = control_dir
         self._pipe_mode = output_pipe
-        self._lookahead = 0 if output_pipe else 16
+        self._lookahead = 0 if output_pipe else 64
         fifo = shlex.quote(str(control_dir / "out"))
         self._target = f">{fifo} 2>&1".encode() if output_pipe else b""
         nonce = secrets.token_hex(12)
