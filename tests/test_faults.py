@@ -35,6 +35,13 @@ def run_then_ok(ws: Workspace, text: str | bytes, *options: str, name: str = "fa
     return ws.run(*options, name, "ok.md")
 
 
+def assert_outcome(run: Run, status: int, summary: str) -> None:
+    """The run's exit status and summary line, and ok.md after the faulty document passed."""
+    assert run.status == status, run.stdout
+    assert run.summary == summary
+    assert_next_passed(run)
+
+
 def assert_next_passed(run: Run) -> None:
     """ok.md, after the faulty document, passed."""
     assert "ok.md: 1 passed, 0 failed" in run.lines, run.stdout
@@ -195,9 +202,7 @@ def test_commands_that_read_stdin_end_at_once(ws: Workspace) -> None:
         "head: 0",
     )
     run = run_then_ok(ws, doc, "--timeout", "5")
-    assert run.status == 0, run.stdout
-    assert run.summary == "2 passed, 0 failed"
-    assert_next_passed(run)
+    assert_outcome(run, 0, "2 passed, 0 failed")
 
 
 # -- output that looks like the session's own --------------------------------------
@@ -220,9 +225,7 @@ def test_output_imitating_prompts(ws: Workspace) -> None:
         "[3]",
     )
     run = run_then_ok(ws, doc, "--timeout", "5")
-    assert run.status == 0, run.stdout
-    assert run.summary == "2 passed, 0 failed"
-    assert_next_passed(run)
+    assert_outcome(run, 0, "2 passed, 0 failed")
 
 
 def test_prompt_variables_reassigned_by_a_command(ws: Workspace) -> None:
