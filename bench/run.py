@@ -418,30 +418,21 @@ def cell(results: Results, tool: Tool, workload: str, what: Callable[[Measure], 
     return "n/a" if tool.workloads is None or workload in tool.workloads else "—"
 
 
+def tools_table(results: Results, unit: str, what: Callable[[Measure], str]) -> str:
+    """One figure per tool and workload: tools down, workloads across."""
+    names = [w.name for w in results.workloads]
+    rows = [[f"`{t.label}`", *(cell(results, t, n, what) for n in names)] for t in results.tools]
+    return table(["tool", *(f"{n} ({unit})" for n in names)], rows)
+
+
 def seconds_table(results: Results) -> str:
     """Median wall time, tools by workloads."""
-    names = [w.name for w in results.workloads]
-    rows = [
-        [
-            f"`{t.label}`",
-            *(cell(results, t, n, lambda m: f"{m.median_seconds:.3f}") for n in names),
-        ]
-        for t in results.tools
-    ]
-    return table(["tool", *(f"{n} (s)" for n in names)], rows)
+    return tools_table(results, "s", lambda m: f"{m.median_seconds:.3f}")
 
 
 def memory_table(results: Results) -> str:
     """Peak RSS in MiB, tools by workloads."""
-    names = [w.name for w in results.workloads]
-    rows = [
-        [
-            f"`{t.label}`",
-            *(cell(results, t, n, lambda m: f"{m.max_rss_kib / MIB:.1f}") for n in names),
-        ]
-        for t in results.tools
-    ]
-    return table(["tool", *(f"{n} (MiB)" for n in names)], rows)
+    return tools_table(results, "MiB", lambda m: f"{m.max_rss_kib / MIB:.1f}")
 
 
 def ratio(results: Results, top: str, bottom: str, workload: str) -> float | None:

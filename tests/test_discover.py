@@ -125,6 +125,14 @@ def test_missing_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ("a.md:7", "a.md", (7,)),
         ("a.md:007", "a.md", (7,)),
         ("sub/a.md:12", "sub/a.md", (12,)),
+        # file names holding colons
+        ("a:b.md", "a:b.md", ()),
+        ("a:b.md:4", "a:b.md", (4,)),
+        ("v1:2", "v1:2", ()),
+        ("v1:2:5", "v1:2", (5,)),
+        ("v1:2:3.md", "v1:2:3.md", ()),
+        ("v1:2:3.md:6", "v1:2:3.md", (6,)),
+        ("c:d/e.md:9", "c:d/e.md", (9,)),
     ],
 )
 def test_path_line(
@@ -134,7 +142,7 @@ def test_path_line(
     path: str,
     lines: tuple[int, ...],
 ) -> None:
-    touch(tmp_path, "a.md", "sub/a.md")
+    touch(tmp_path, "a.md", "sub/a.md", "a:b.md", "v1:2", "v1:2:3.md", "c:d/e.md")
     monkeypatch.chdir(tmp_path)
     targets, errors = find_documents([argument])
     assert errors == []
@@ -150,32 +158,6 @@ def test_path_with_a_bad_line_is_no_file(
     targets, errors = find_documents([argument])
     assert targets == []
     assert [str(error) for error in errors] == [f"{argument}: error: no such file or directory"]
-
-
-@pytest.mark.parametrize(
-    ("argument", "path", "lines"),
-    [
-        ("a:b.md", "a:b.md", ()),
-        ("a:b.md:4", "a:b.md", (4,)),
-        ("v1:2", "v1:2", ()),
-        ("v1:2:5", "v1:2", (5,)),
-        ("v1:2:3.md", "v1:2:3.md", ()),
-        ("v1:2:3.md:6", "v1:2:3.md", (6,)),
-        ("c:d/e.md:9", "c:d/e.md", (9,)),
-    ],
-)
-def test_file_names_with_colons(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    argument: str,
-    path: str,
-    lines: tuple[int, ...],
-) -> None:
-    touch(tmp_path, "a:b.md", "v1:2", "v1:2:3.md", "c:d/e.md")
-    monkeypatch.chdir(tmp_path)
-    targets, errors = find_documents([argument])
-    assert errors == []
-    assert targets == [Target(Path(path), path, lines)]
 
 
 def test_directory_with_a_colon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
