@@ -218,3 +218,52 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
     except OSError:
         return True
+
+
+def test_commands_start_with_default_signals(session: Session) -> None:
+    # Python ignores SIGPIPE; a forked shell would hand that on, and `yes`
+    # would then report a broken pipe instead of dying quietly as in a terminal
+    runs = run(session, "yes | head -n 1", "trap -p PIPE")
+    assert [(r.output, r.exit_status) for r in runs] == [(b"y\n", 0), (b"", 0)]
+
+
+def test_no_descriptor_of_txtest_reaches_the_shell(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, True)
+    try:
+        with Session("bash", dict(os.environ), tmp_path, tmp_path / "c") as started:
+            (listing,) = run(started, "ls /proc/$$/fd")
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert b"0" in listing.output.split()
+    assert str(write_end).encode() not in listing.output.split()
+
+
+def test_the_pty_is_the_controlling_terminal(session: Session) -> None:
+    runs = run(session, "readlink /proc/$$/fd/1", "ps -o tty= -p $$", "echo to-tty >/dev/tty")
+    assert runs[0].output.startswith(b"/dev/pts/")
+    assert runs[1].output.strip() == runs[0].output.strip().removeprefix(b"/dev/")
+    assert runs[2].output == b"to-tty\n"
+
+
+def test_the_shell_starts_in_its_directory_whatever_the_callers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = tmp_path / "with space $(x)"
+    start.mkdir()
+    monkeypatch.chdir("/")
+    env = {**os.environ, "OLDPWD": "/usr"}
+    with Session("bash", env, start, tmp_path / "c") as started:
+        runs = run(started, 'echo "$PWD"', "pwd -P", 'echo "$OLDPWD"')
+    assert [r.output for r in runs] == [f"{start}\n".encode()] * 2 + [b"/usr\n"]
+
+
+def test_session_files_stay_beside_the_control_path(tmp_path: Path) -> None:
+    (tmp_path / "tmp").mkdir()
+    with Session("bash", dict(os.environ), tmp_path / "tmp", tmp_path / ".s") as started:
+        long_command = "echo " + "x" * 5000
+        (result,) = run(started, long_command)
+        assert result.output == b"x" * 5000 + b"\n"
+        assert not list((tmp_path / "tmp").iterdir())
+        assert {p.name for p in tmp_path.iterdir()} >= {"tmp", ".s.init", ".s.c1"}

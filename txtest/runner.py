@@ -45,7 +45,8 @@ class WorkArea:
     """Where the sessions start: TESTTMP, or --workdir."""
 
     def control(self, session: str) -> Path:
-        return self.root / "control" / (session or "default")
+        """The path the session's own files start with (no directory: a mkdir is dear)."""
+        return self.root / f".session-{session or 'default'}"
 
 
 @dataclass(slots=True)

@@ -1,13 +1,11 @@
 """One bash on a pseudo-terminal, driven by pexpect: commands in, raw output and status out.
 
-How a command travels: its text is written to a file of the session's control
-directory (ending in NUL, so bash's `read -d ''` returns 0 under `set -e`),
-and a fixed, short line is typed at the prompt that reads the file into a
-variable, restores `$?`, and `eval`s it with stdin from /dev/null. Typing only
-that line keeps command length free of the tty's 4095-byte line limit and
-keeps document text away from the tty entirely.
+How a command travels: as one typed line that `eval`s it, spelled as a
+$'...' word of printable ASCII, with stdin from /dev/null. A command too long
+for the tty's 4095-byte line limit is written to a control file instead (a
+path of the session's own, outside TESTTMP), and the typed line reads it.
 
-The end of a command is the prompt. `__txtest_post` rewrites PS1 after every
+The end of a command is the prompt. `__txtest_mark` rewrites PS1 after every
 command as `<nonce>:STATUS:LAST_BG_PID:<nonce>`, spelled with `\\072` escapes
 so that only the prompt itself, never `set -x` output or `echo $PS1`, holds
 the colon form the reader looks for. The nonce comes from `secrets` and lives
@@ -22,12 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import re
 import secrets
 import select
 import shlex
 import signal
+import struct
 import termios
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,6 +36,7 @@ from pathlib import Path
 from types import TracebackType
 
 import pexpect
+from pexpect import pty_spawn
 
 _READ_SIZE = 1 << 16
 _POLL = 0.05
@@ -74,17 +75,17 @@ class Session:
         shell: str,
         env: Mapping[str, str],
         cwd: Path,
-        control_dir: Path,
+        control: Path,
         *,
         output_pipe: bool = False,
     ) -> None:
         self._shell = shell
         self._env = dict(env)
         self._cwd = cwd
-        self._control = control_dir
+        self._control = control
         self._pipe_mode = output_pipe
         self._lookahead = 0 if output_pipe else 64
-        fifo = shlex.quote(str(control_dir / "out"))
+        fifo = shlex.quote(str(self._control_file("out")))
         self._target = f">{fifo} 2>&1".encode() if output_pipe else b""
         nonce = secrets.token_hex(12)
         self._nonce = nonce
@@ -118,19 +119,17 @@ class Session:
 
     def start(self, timeout: float = 30.0) -> None:
         """Spawn bash, make it quiet, and wait for the first sentinel prompt."""
-        self._control.mkdir(parents=True, exist_ok=True)
-        init = self._control / "init"
+        init = self._control_file("init")
         init.write_text(self._init_script(), encoding="utf-8")
         if self._pipe_mode:
-            fifo = self._control / "out"
+            fifo = self._control_file("out")
             os.mkfifo(fifo, 0o600)
             self._fifo_fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
         try:
-            self._child = pexpect.spawn(
+            self._child = _Spawn(
                 self._shell,
                 ["--noprofile", "--norc", "--noediting"],
                 env=self._env,
-                cwd=str(self._cwd),
                 echo=False,
                 dimensions=(24, 80),
                 encoding=None,
@@ -173,6 +172,10 @@ class Session:
             os.close(self._fifo_fd)
             self._fifo_fd = -1
 
+    def _control_file(self, name: str) -> Path:
+        """A file of the session's own: the control path plus a suffix, beside it."""
+        return self._control.with_name(f"{self._control.name}.{name}")
+
     def cwd(self) -> Path:
         """The shell's current directory, read while it waits at its prompt."""
         return Path(os.readlink(f"/proc/{self.pid}/cwd"))
@@ -213,7 +216,7 @@ class Session:
             run = b"\\builtin eval " + quoted
         else:
             self._count += 1
-            path = self._control / f"c{self._count}"
+            path = self._control_file(f"c{self._count}")
             path.write_bytes(text + b"\n\0")
             run = (
                 b"\\builtin read -r -d '' __txtest_c <"
@@ -233,6 +236,13 @@ class Session:
         sentinel = f"{self._nonce[:12]}\\072$1\\072${{!-}}\\072{self._nonce[12:]}"
         return "\n".join(
             [
+                # bash starts where txtest runs (posix_spawn cannot chdir); the
+                # caller's OLDPWD is kept as a chdir before exec would keep it
+                "[[ -v OLDPWD ]] && __txtest_o=$OLDPWD || __txtest_o=",
+                f"\\builtin cd -- {shlex.quote(str(self._cwd))} || \\builtin exit 1",
+                'if [ -n "$__txtest_o" ]; then OLDPWD=$__txtest_o;',
+                "else \\builtin unset OLDPWD; \\builtin declare -x OLDPWD; fi",
+                "\\builtin unset __txtest_o",
                 "__txtest_s=0 __txtest_d=",
                 "__txtest_ret() { return $1; }",
                 "__txtest_mark() {",
@@ -379,6 +389,79 @@ class Session:
         for line in lines:
             output = output.replace(line, b"").replace(line[:-1] + b"\r\n", b"")
         return strip_own_trace(output)
+
+
+class _Spawn(pexpect.spawn):  # type: ignore[misc]
+    """pexpect's spawn with the shell started by `spawn_on_pty` instead of a fork."""
+
+    def _spawnpty(self, args: list[str], **kwargs: object) -> object:
+        dimensions = kwargs.get("dimensions", (24, 80))
+        rows, cols = dimensions if isinstance(dimensions, tuple) else (24, 80)
+        env = kwargs.get("env")
+        pid, fd = spawn_on_pty(args, env if isinstance(env, dict) else dict(os.environ), rows, cols)
+        return pty_spawn.ptyprocess.PtyProcess(pid, fd)
+
+
+_DEFAULT_SIGNALS = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
+
+
+def spawn_on_pty(
+    argv: Sequence[str], env: Mapping[str, str], rows: int, cols: int
+) -> tuple[int, int]:
+    """Start argv as a session leader whose controlling terminal is a new pty; (pid, master fd).
+
+    posix_spawn (a vfork, here about 0.3 ms) rather than ptyprocess's fork of
+    the whole interpreter (about 3 ms). Opening the pty's far end after setsid
+    makes it the controlling terminal. Every signal starts at its default and
+    none is blocked: Python ignores SIGPIPE and SIGXFSZ, and a fork would pass
+    that on (`yes | head -1` would then complain of a broken pipe). No
+    inheritable descriptor of this process reaches the shell.
+    """
+    master, slave = os.openpty()
+    try:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        attrs = termios.tcgetattr(slave)
+        attrs[3] &= ~(termios.ECHO | termios.ECHONL)
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        actions: list[tuple[int, ...] | tuple[int, int, str, int, int]] = [
+            (os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds()
+        ]
+        actions += [
+            (os.POSIX_SPAWN_OPEN, 0, os.ttyname(slave), os.O_RDWR, 0),
+            (os.POSIX_SPAWN_DUP2, 0, 1),
+            (os.POSIX_SPAWN_DUP2, 0, 2),
+        ]
+        pid = os.posix_spawn(
+            argv[0],
+            list(argv),
+            dict(env),
+            file_actions=actions,
+            setsid=True,
+            setsigdef=_DEFAULT_SIGNALS,
+            setsigmask=(),
+        )
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)
+    return pid, master
+
+
+def _inheritable_fds() -> list[int]:
+    """This process's descriptors above 2 that an exec would pass on."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        fd = int(name)
+        if fd > 2:
+            with contextlib.suppress(OSError):
+                if os.get_inheritable(fd):
+                    found.append(fd)
+    return found
 
 
 def _read_chunk(fd: int) -> bytes | None:
