@@ -1,0 +1,104 @@
+"""The -j pool: forked workers take task numbers from a pipe and send results back in order."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from txtest import pool
+from txtest.model import DocFormat, Document, DocumentResult, RunOptions
+
+
+def fake_tasks(count: int, **options: object) -> list[pool.Task]:
+    run = RunOptions(**options)  # type: ignore[arg-type]
+    return [(Path(f"doc{i}.md"), f"doc{i}.md", run) for i in range(count)]
+
+
+def fake_result(path: Path, display: str, options: RunOptions) -> DocumentResult:
+    """What a worker sends back, without running anything: the document's number in a note."""
+    return DocumentResult(Document(path, display, DocFormat.MARKDOWN), notes=(display,))
+
+
+def no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_results_come_in_task_order_past_many_pipe_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # more task numbers than fit in one atomic write, and than the pipe holds at once
+    monkeypatch.setattr(pool, "_run_in_worker", fake_result)
+    tasks = fake_tasks(20_000)
+    seen: list[tuple[int, int]] = []
+    results = list(pool.run_all(tasks, 3, lambda done, total: seen.append((done, total))))
+    assert [result.notes for result in results] == [(f"doc{i}.md",) for i in range(20_000)]
+    assert seen[-1] == (20_000, 20_000)
+    assert no_children_left()
+
+
+def test_each_task_runs_once_across_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    def whose(path: Path, display: str, options: RunOptions) -> DocumentResult:
+        return DocumentResult(
+            Document(path, display, DocFormat.MARKDOWN), notes=(display, str(os.getpid()))
+        )
+
+    monkeypatch.setattr(pool, "_run_in_worker", whose)
+    results = list(pool.run_all(fake_tasks(300), 2, None))
+    assert [result.notes[0] for result in results] == [f"doc{i}.md" for i in range(300)]
+    workers = {result.notes[1] for result in results}
+    assert str(os.getpid()) not in workers
+    assert 1 <= len(workers) <= 2
+
+
+def raise_a_bug() -> None:
+    raise ZeroDivisionError("a bug in txtest")
+
+
+def kill_this_worker() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("mishap", "message"),
+    [
+        (raise_a_bug, "ZeroDivisionError: a bug in txtest"),  # the worker's traceback
+        (kill_this_worker, "a -j worker was killed by signal 9"),
+    ],
+)
+def test_a_worker_that_fails_is_reported_and_no_worker_is_left(
+    monkeypatch: pytest.MonkeyPatch, mishap: Callable[[], None], message: str
+) -> None:
+    def unlucky(path: Path, display: str, options: RunOptions) -> DocumentResult:
+        if display == "doc3.md":
+            mishap()
+        return fake_result(path, display, options)
+
+    monkeypatch.setattr(pool, "_run_in_worker", unlucky)
+    with pytest.raises(pool.WorkerError, match=message):
+        list(pool.run_all(fake_tasks(10), 2, None))
+    assert no_children_left()
+
+
+def test_fail_fast_hands_out_nothing_after_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(path: Path, display: str, options: RunOptions) -> DocumentResult | None:
+        stop = pool._worker_stop[0]
+        if stop.is_set():
+            return None
+        if display == "doc2.md":
+            return DocumentResult(Document(path, display, DocFormat.MARKDOWN), error="boom")
+        return fake_result(path, display, options)
+
+    monkeypatch.setattr(pool, "_run_in_worker", failing)
+    results = list(pool.run_all(fake_tasks(2000, fail_fast=True), 2, None))
+    shown = [result.document.display for result in results]
+    assert "doc2.md" in shown
+    assert len(shown) < 2000
+    assert shown == sorted(shown, key=lambda name: int(name[3:-3]))
