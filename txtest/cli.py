@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import click
 
@@ -329,8 +330,16 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point: run the command, turning Ctrl-C and SIGTERM into a clean exit."""
+    try:
+        _run_command(argv)
+    except SystemExit as ending:
+        _leave(ending.code)
+    _leave(ExitCode.OK)
+
+
+def _run_command(argv: Sequence[str] | None) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     become_subreaper()
@@ -355,3 +364,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(ExitCode.INTERRUPTED if signum == signal.SIGINT else 128 + signum)
     finally:
         reap_orphans()
+
+
+def _leave(code: str | int | None) -> NoReturn:
+    """Flush and exit at once, skipping the interpreter's tear-down (about 8 ms).
+
+    Every file txtest wrote is closed by now and every process it started is
+    reaped; only stdout and stderr may still hold text.
+    """
+    if isinstance(code, str):
+        sys.stderr.write(code + "\n")
+        code = ExitCode.FAILED
+    for stream in (sys.stdout, sys.stderr):
+        # the reader may have gone away (`txtest ... | head`), or the stream be closed
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(int(code or 0))
