@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from txtest import pool
-from txtest.model import DocFormat, Document, DocumentResult, RunOptions
+from txtest.model import DocFormat, Document, DocumentResult, RunOptions, StopFlag
 
 
 def fake_tasks(count: int, **options: object) -> list[pool.Task]:
@@ -18,7 +19,9 @@ def fake_tasks(count: int, **options: object) -> list[pool.Task]:
     return [(Path(f"doc{i}.md"), f"doc{i}.md", run) for i in range(count)]
 
 
-def fake_result(path: Path, display: str, options: RunOptions) -> DocumentResult:
+def fake_result(
+    path: Path, display: str, options: RunOptions, stop: StopFlag | None = None
+) -> DocumentResult:
     """What a worker sends back, without running anything: the document's number in a note."""
     return DocumentResult(Document(path, display, DocFormat.MARKDOWN), notes=(display,))
 
@@ -35,7 +38,7 @@ def test_results_come_in_task_order_past_many_pipe_writes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # more task numbers than fit in one atomic write, and than the pipe holds at once
-    monkeypatch.setattr(pool, "_run_in_worker", fake_result)
+    monkeypatch.setattr(pool, "run_one", fake_result)
     tasks = fake_tasks(20_000)
     seen: list[tuple[int, int]] = []
     results = list(pool.run_all(tasks, 3, lambda done, total: seen.append((done, total))))
@@ -45,17 +48,20 @@ def test_results_come_in_task_order_past_many_pipe_writes(
 
 
 def test_each_task_runs_once_across_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    def whose(path: Path, display: str, options: RunOptions) -> DocumentResult:
+    def whose(
+        path: Path, display: str, options: RunOptions, stop: StopFlag | None
+    ) -> DocumentResult:
         return DocumentResult(
             Document(path, display, DocFormat.MARKDOWN), notes=(display, str(os.getpid()))
         )
 
-    monkeypatch.setattr(pool, "_run_in_worker", whose)
+    monkeypatch.setattr(pool, "run_one", whose)
     results = list(pool.run_all(fake_tasks(300), 2, None))
     assert [result.notes[0] for result in results] == [f"doc{i}.md" for i in range(300)]
+    # this process runs documents too, beside one forked worker
     workers = {result.notes[1] for result in results}
-    assert str(os.getpid()) not in workers
-    assert 1 <= len(workers) <= 2
+    assert str(os.getpid()) in workers
+    assert len(workers) == 2
 
 
 def raise_a_bug() -> None:
@@ -76,27 +82,30 @@ def kill_this_worker() -> None:
 def test_a_worker_that_fails_is_reported_and_no_worker_is_left(
     monkeypatch: pytest.MonkeyPatch, mishap: Callable[[], None], message: str
 ) -> None:
-    def unlucky(path: Path, display: str, options: RunOptions) -> DocumentResult:
-        if display == "doc3.md":
+    def unlucky(
+        path: Path, display: str, options: RunOptions, stop: StopFlag | None
+    ) -> DocumentResult:
+        if os.getpid() != parent:  # in the worker
             mishap()
+        time.sleep(0.01)  # leave numbers in the pipe for the worker to take
         return fake_result(path, display, options)
 
-    monkeypatch.setattr(pool, "_run_in_worker", unlucky)
+    parent = os.getpid()
+    monkeypatch.setattr(pool, "run_one", unlucky)
     with pytest.raises(pool.WorkerError, match=message):
         list(pool.run_all(fake_tasks(10), 2, None))
     assert no_children_left()
 
 
 def test_fail_fast_hands_out_nothing_after_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
-    def failing(path: Path, display: str, options: RunOptions) -> DocumentResult | None:
-        stop = pool._worker_stop[0]
-        if stop.is_set():
-            return None
+    def failing(
+        path: Path, display: str, options: RunOptions, stop: StopFlag | None
+    ) -> DocumentResult:
         if display == "doc2.md":
             return DocumentResult(Document(path, display, DocFormat.MARKDOWN), error="boom")
         return fake_result(path, display, options)
 
-    monkeypatch.setattr(pool, "_run_in_worker", failing)
+    monkeypatch.setattr(pool, "run_one", failing)
     results = list(pool.run_all(fake_tasks(2000, fail_fast=True), 2, None))
     shown = [result.document.display for result in results]
     assert "doc2.md" in shown

@@ -141,28 +141,48 @@ class WorkerError(RuntimeError):
 _TOKEN = struct.Struct("=I")
 _HEADER = struct.Struct("=Q")
 _TOKENS_PER_WRITE = select.PIPE_BUF // _TOKEN.size
-"""Task numbers go to the workers through one pipe, in writes small enough to be atomic."""
 
 
 class _Feed:
-    """The task numbers not yet handed out, and the pipe the workers take them from."""
+    """The task numbers, in a pipe that the workers and this process all take from, in order.
+
+    This process reads through an opening of its own of the pipe (Linux's
+    /proc/self/fd), non-blocking, so that it never waits for a number while
+    the workers' reads still block.
+    """
 
     def __init__(self, count: int) -> None:
         self.read, self.write = os.pipe()
         os.set_blocking(self.write, False)
         self.numbers = list(range(count))
+        try:
+            self.own = os.open(f"/proc/self/fd/{self.read}", os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            self.own = -1  # this process then only collects
 
-    def send_some(self) -> None:
-        """Write the next batch, if the pipe has room for it; close it when none is left."""
-        batch = self.numbers[:_TOKENS_PER_WRITE]
-        with contextlib.suppress(BlockingIOError):
-            os.write(self.write, b"".join(_TOKEN.pack(number) for number in batch))
+    def top_up(self) -> None:
+        """Write numbers while the pipe has room, in atomic writes; close it once all are in."""
+        while self.numbers and self.write >= 0:
+            batch = self.numbers[:_TOKENS_PER_WRITE]
+            try:
+                os.write(self.write, b"".join(_TOKEN.pack(number) for number in batch))
+            except BlockingIOError:
+                return
             del self.numbers[: len(batch)]
-        if not self.numbers:
-            self.close_write()
+        self.close_write()
+
+    def take(self) -> int | None:
+        """The next number for this process to run itself; None if there is none just now."""
+        if self.own < 0:
+            return None
+        try:
+            token = os.read(self.own, _TOKEN.size)
+        except BlockingIOError:
+            return None
+        return _TOKEN.unpack(token)[0] if len(token) == _TOKEN.size else None
 
     def stop(self) -> None:
-        """Hand out nothing more: the workers see the end of the pipe."""
+        """Hand out nothing more (numbers already in the pipe are left there)."""
         self.numbers.clear()
         self.close_write()
 
@@ -170,6 +190,13 @@ class _Feed:
         if self.read >= 0:
             os.close(self.read)
             self.read = -1
+
+    def close(self) -> None:
+        self.close_read()
+        self.close_write()
+        if self.own >= 0:
+            os.close(self.own)
+            self.own = -1
 
     def close_write(self) -> None:
         if self.write >= 0:
@@ -180,81 +207,107 @@ class _Feed:
 def _run_in_pool(
     tasks: Sequence[Task], jobs: int, progress: Progress | None
 ) -> Iterator[DocumentResult]:
-    """Fork the workers, hand out task numbers, and yield results in task order.
+    """Run documents here and in jobs - 1 forked workers; yield results in task order.
 
-    A pipe holds the task numbers: a free worker takes the next one itself,
-    so a busy parent never keeps a worker waiting. Each worker writes its
-    results (pickled, length first) to a pipe of its own.
+    This process runs documents too, between reading what the workers sent:
+    one fork and one set of copied pages fewer, and half the results need no
+    pickling. Whoever is free takes the next task number from a pipe, so
+    documents start in order. Each worker writes its results (pickled,
+    length first) to a pipe of its own.
     """
-    stop = _SharedFlag()
-    feed = _Feed(len(tasks))
+    pool = _Pool(tasks, progress)
     sys.stdout.flush()
     sys.stderr.flush()
-    workers: dict[int, int] = {}
-    """The read end of each worker's result pipe, and the worker's pid."""
     try:
-        for _ in range(min(jobs, len(tasks))):
-            result_read, result_write = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                inherited = [feed.write, *workers]
-                _worker_main(tasks, feed.read, result_write, stop, inherited)
-            os.close(result_write)
-            workers[result_read] = pid
-        feed.close_read()
-        yield from _collect(tasks, workers, feed, stop, progress)
+        forks = min(jobs, len(tasks)) - (1 if pool.feed.own >= 0 else 0)
+        for _ in range(forks):
+            pool.fork_worker()
+        pool.feed.close_read()
+        yield from pool.results_in_order()
     except BaseException:
-        # Ctrl-C or SIGTERM sent to this process alone: end the workers now
-        # (each kills its sessions on SIGTERM) instead of waiting for them.
-        _end_workers(list(workers.values()), signal.SIGTERM)
+        # Ctrl-C or SIGTERM: end the workers now (each kills its sessions on
+        # SIGTERM) instead of waiting for them.
+        _end_workers(list(pool.workers.values()), signal.SIGTERM)
         raise
     finally:
-        feed.close_read()
-        feed.close_write()
-        for fd in workers:
-            os.close(fd)
-    _reap_workers(list(workers.values()))
+        pool.close()
+    _reap_workers(list(pool.workers.values()))
 
 
-def _collect(
-    tasks: Sequence[Task],
-    workers: dict[int, int],
-    feed: _Feed,
-    stop: _SharedFlag,
-    progress: Progress | None,
-) -> Iterator[DocumentResult]:
-    """Feed task numbers, read results, and yield each once those before it are out."""
-    buffers = {fd: bytearray() for fd in workers}
-    results: dict[int, DocumentResult | None] = {}
-    shown = done = 0
-    while buffers:
-        if stop.is_set():
-            feed.stop()
-        writers = [feed.write] if feed.write >= 0 else []
-        readable, writable, _ = select.select(list(buffers), writers, [])
-        if writable:
-            feed.send_some()
+class _Pool:
+    """The state of one -j run in the parent: feed, workers, and results not yet shown."""
+
+    def __init__(self, tasks: Sequence[Task], progress: Progress | None) -> None:
+        self.tasks = tasks
+        self.progress = progress
+        self.stop = _SharedFlag()
+        self.feed = _Feed(len(tasks))
+        self.workers: dict[int, int] = {}
+        """The read end of each worker's result pipe, and the worker's pid."""
+        self.buffers: dict[int, bytearray] = {}
+        self.results: dict[int, DocumentResult | None] = {}
+        self.done = 0
+
+    def fork_worker(self) -> None:
+        result_read, result_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            inherited = [self.feed.write, self.feed.own, *self.workers]
+            _worker_main(self.tasks, self.feed.read, result_write, self.stop, inherited)
+        os.close(result_write)
+        self.workers[result_read] = pid
+        self.buffers[result_read] = bytearray()
+
+    def results_in_order(self) -> Iterator[DocumentResult]:
+        """Run, read and yield until every task is done or -x stopped the run."""
+        shown = 0
+        while True:
+            if self.stop.is_set():
+                self.feed.stop()
+            self.feed.top_up()
+            number = None if self.stop.is_set() else self.feed.take()
+            if number is not None:
+                path, display, options = self.tasks[number]
+                self._record(number, run_one(path, display, options, self.stop))
+                self._read_workers(wait=False)
+            elif self.buffers:
+                self._read_workers(wait=True)
+            else:
+                break
+            while shown in self.results:
+                result = self.results.pop(shown)
+                shown += 1
+                if result is not None:
+                    yield result
+        for number in sorted(self.results):
+            result = self.results[number]
+            if result is not None:
+                yield result
+
+    def _read_workers(self, wait: bool) -> None:
+        readable, _, _ = select.select(list(self.buffers), [], [], None if wait else 0)
         for fd in readable:
             data = os.read(fd, 1 << 16)
             if not data:
-                del buffers[fd]
+                del self.buffers[fd]
                 continue
-            for number, result in _messages(buffers[fd], data):
-                results[number] = result
-                done += result is not None
-                if result is not None and tasks[0][2].fail_fast and not result.is_ok:
-                    stop.set()
-            if progress is not None:
-                progress(done, len(tasks))
-        while shown in results:
-            result = results.pop(shown)
-            shown += 1
-            if result is not None:
-                yield result
-    for number in sorted(results):
-        result = results[number]
-        if result is not None:
-            yield result
+            for number, result in _messages(self.buffers[fd], data):
+                self._record(number, result)
+
+    def _record(self, number: int, result: DocumentResult | None) -> None:
+        self.results[number] = result
+        if result is None:
+            return
+        self.done += 1
+        if self.tasks[0][2].fail_fast and not result.is_ok:
+            self.stop.set()
+        if self.progress is not None:
+            self.progress(self.done, len(self.tasks))
+
+    def close(self) -> None:
+        self.feed.close()
+        for fd in self.workers:
+            os.close(fd)
 
 
 def _messages(buffer: bytearray, data: bytes) -> Iterator[tuple[int, DocumentResult | None]]:
