@@ -111,3 +111,19 @@ def test_fail_fast_hands_out_nothing_after_a_failure(monkeypatch: pytest.MonkeyP
     assert "doc2.md" in shown
     assert len(shown) < 2000
     assert shown == sorted(shown, key=lambda name: int(name[3:-3]))
+
+
+def test_progress_counts_while_this_process_runs_a_long_document(tmp_path: Path) -> None:
+    # the first document is this process's own; the forked worker takes the rest
+    done_marker = tmp_path / "a-done"
+    slow = "".join("```console\n$ sleep 0.2\n```\n\n" for _ in range(4))
+    (tmp_path / "a.md").write_text(slow + f"```console\n$ touch {done_marker}\n```\n")
+    for name in "bcde":
+        (tmp_path / f"{name}.md").write_text("```console\n$ echo fine\nfine\n```\n")
+    calls: list[tuple[int, bool]] = []
+    tasks = [(tmp_path / f"{name}.md", f"{name}.md", RunOptions()) for name in "abcde"]
+    results = list(
+        pool.run_all(tasks, 2, lambda done, total: calls.append((done, done_marker.exists())))
+    )
+    assert [result.is_ok for result in results] == [True] * 5
+    assert (4, False) in calls, calls

@@ -159,6 +159,8 @@ class _Feed:
             self.own = os.open(f"/proc/self/fd/{self.read}", os.O_RDONLY | os.O_NONBLOCK)
         except OSError:
             self.own = -1  # this process then only collects
+        self.first = self.numbers.pop(0) if self.own >= 0 and self.numbers else None
+        """The first document is this process's own: the forked workers start on the next."""
 
     def top_up(self) -> None:
         """Write numbers while the pipe has room, in atomic writes; close it once all are in."""
@@ -173,6 +175,9 @@ class _Feed:
 
     def take(self) -> int | None:
         """The next number for this process to run itself; None if there is none just now."""
+        if self.first is not None:
+            first, self.first = self.first, None
+            return first
         if self.own < 0:
             return None
         try:
@@ -183,6 +188,7 @@ class _Feed:
 
     def stop(self) -> None:
         """Hand out nothing more (numbers already in the pipe are left there)."""
+        self.first = None
         self.numbers.clear()
         self.close_write()
 
@@ -268,10 +274,10 @@ class _Pool:
             number = None if self.stop.is_set() else self.feed.take()
             if number is not None:
                 path, display, options = self.tasks[number]
-                self._record(number, run_one(path, display, options, self.stop))
-                self._read_workers(wait=False)
+                self._record(number, run_one(path, display, options, _Servicing(self)))
+                self.read_workers(wait=False)
             elif self.buffers:
-                self._read_workers(wait=True)
+                self.read_workers(wait=True)
             else:
                 break
             while shown in self.results:
@@ -284,7 +290,8 @@ class _Pool:
             if result is not None:
                 yield result
 
-    def _read_workers(self, wait: bool) -> None:
+    def read_workers(self, wait: bool) -> None:
+        """Record what the workers have sent; with wait, block until one of them sends."""
         readable, _, _ = select.select(list(self.buffers), [], [], None if wait else 0)
         for fd in readable:
             data = os.read(fd, 1 << 16)
@@ -308,6 +315,21 @@ class _Pool:
         self.feed.close()
         for fd in self.workers:
             os.close(fd)
+
+
+class _Servicing:
+    """The stop flag of a document this process runs: asked between blocks, it also
+    reads what the workers sent, so the progress line keeps counting meanwhile."""
+
+    def __init__(self, pool: _Pool) -> None:
+        self._pool = pool
+
+    def is_set(self) -> bool:
+        self._pool.read_workers(wait=False)
+        return self._pool.stop.is_set()
+
+    def set(self) -> None:
+        self._pool.stop.set()
 
 
 def _messages(buffer: bytearray, data: bytes) -> Iterator[tuple[int, DocumentResult | None]]:
