@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import time
 from collections.abc import Callable
@@ -127,3 +128,17 @@ def test_progress_counts_while_this_process_runs_a_long_document(tmp_path: Path)
     )
     assert [result.is_ok for result in results] == [True] * 5
     assert (4, False) in calls, calls
+
+
+def test_a_result_crosses_to_the_parent_intact(tmp_path: Path) -> None:
+    document = tmp_path / "doc.md"
+    document.write_text(
+        "<!-- txtest: timeout=5 -->\n"
+        "```console\n$ printf 'a\\tb\\n'; exit 3\nsomething else\n```\n\n"
+        "```console\n$ echo fine\nfine\n```\n"
+    )
+    result = pool.run_one(document, "doc.md", RunOptions(), None)
+    assert not result.is_ok
+    copy = pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
+    assert copy == result
+    assert type(copy.blocks[0].commands[0].run) is type(result.blocks[0].commands[0].run)
