@@ -267,3 +267,16 @@ def test_session_files_stay_beside_the_control_path(tmp_path: Path) -> None:
         assert result.output == b"x" * 5000 + b"\n"
         assert not list((tmp_path / "tmp").iterdir())
         assert {p.name for p in tmp_path.iterdir()} >= {"tmp", ".s.init", ".s.c1"}
+
+
+def test_without_posix_spawn_setsid_pexpect_forks_the_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unsupported(*args: object, **kwargs: object) -> int:
+        raise NotImplementedError("setsid")
+
+    monkeypatch.setattr(os, "posix_spawn", unsupported)
+    (tmp_path / "start").mkdir()
+    with Session("bash", dict(os.environ), tmp_path / "start", tmp_path / "c") as started:
+        runs = run(started, "pwd", "echo $((6 * 7))")
+    assert [r.output for r in runs] == [f"{tmp_path / 'start'}\n".encode(), b"42\n"]

@@ -398,7 +398,12 @@ class _Spawn(pexpect.spawn):  # type: ignore[misc]
         dimensions = kwargs.get("dimensions", (24, 80))
         rows, cols = dimensions if isinstance(dimensions, tuple) else (24, 80)
         env = kwargs.get("env")
-        pid, fd = spawn_on_pty(args, env if isinstance(env, dict) else dict(os.environ), rows, cols)
+        try:
+            pid, fd = spawn_on_pty(
+                args, env if isinstance(env, dict) else dict(os.environ), rows, cols
+            )
+        except NotImplementedError:  # a platform without POSIX_SPAWN_SETSID: pexpect's fork
+            return super()._spawnpty(args, **kwargs)
         return pty_spawn.ptyprocess.PtyProcess(pid, fd)
 
 
