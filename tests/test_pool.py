@@ -52,6 +52,7 @@ def test_each_task_runs_once_across_workers(monkeypatch: pytest.MonkeyPatch) -> 
     def whose(
         path: Path, display: str, options: RunOptions, stop: StopFlag | None
     ) -> DocumentResult:
+        time.sleep(0.001)  # long enough that the worker is up before the numbers run out
         return DocumentResult(
             Document(path, display, DocFormat.MARKDOWN), notes=(display, str(os.getpid()))
         )

@@ -18,7 +18,15 @@ from txtest import __version__, pool
 from txtest.config import load_config
 from txtest.discover import Target, find_documents
 from txtest.errors import ExitCode, InputError
-from txtest.model import DEFAULT_LANGS, Block, Document, DocumentResult, RunOptions, TermMode
+from txtest.model import (
+    DEFAULT_LANGS,
+    Block,
+    Document,
+    DocumentResult,
+    Frozen,
+    RunOptions,
+    TermMode,
+)
 from txtest.parse import read_document
 from txtest.report import (
     count_blocks,
@@ -36,8 +44,8 @@ class Interrupted(BaseException):
     """SIGINT or SIGTERM arrived: unwind, killing every session on the way."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Settings(Frozen):
     """Everything the command line (and pyproject) said, checked."""
 
     paths: tuple[str, ...]

@@ -12,23 +12,43 @@ from pathlib import Path
 from typing import Protocol
 
 
-class _Value:
-    """Base of the frozen dataclasses below: pickled as the class and its field values.
+class Frozen:
+    """Base of txtest's frozen dataclasses: equality, hash, repr and pickling by field.
 
-    The frozen, slotted dataclass default pickles through a `__setstate__` that
-    looks up the fields again for every object; `-j` workers send whole
-    results, so this way their results cost the parent about a quarter as much.
+    The dataclasses are declared with `repr=False, eq=False`, so these shared
+    methods serve them all: Python 3.11 compiles every method a dataclass
+    generates separately, and at start-up that cost about 0.25 ms a class
+    for methods no run needs quickly. Pickling sends the class and the field
+    values (`-j` workers send whole results) instead of going through
+    dataclasses' `__setstate__`, which looks up the fields again per object.
     """
 
     __slots__ = ()
 
-    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+    def _values(self) -> tuple[object, ...]:
         names: tuple[str, ...] = type(self).__slots__  # a dataclass's fields, in order
-        return type(self), tuple(getattr(self, name) for name in names)
+        return tuple(getattr(self, name) for name in names)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Frozen)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        names: tuple[str, ...] = type(self).__slots__
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+        return f"{type(self).__qualname__}({fields})"
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return type(self), self._values()
 
 
-@dataclass(frozen=True, slots=True)
-class Location(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Location(Frozen):
     """A place in a document, in the form editors jump to."""
 
     path: str
@@ -40,8 +60,8 @@ class Location(_Value):
         return f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
-class Span(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Span(Frozen):
     """A 0-based, half-open range of source line indexes."""
 
     start: int
@@ -75,8 +95,8 @@ class Outcome(enum.Enum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True, slots=True)
-class Command(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Command(Frozen):
     """One `$ command`, its continuations, and what it should print."""
 
     source: str
@@ -93,8 +113,8 @@ class Command(_Value):
     """The exit status the command must end with."""
 
 
-@dataclass(frozen=True, slots=True)
-class Directives(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Directives(Frozen):
     """What a `<!-- txtest: ... -->` comment says about the next block (SPEC §3.4)."""
 
     skip: bool = False
@@ -124,8 +144,8 @@ class Directives(_Value):
 NO_DIRECTIVES = Directives()
 
 
-@dataclass(frozen=True, slots=True)
-class Block(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Block(Frozen):
     """A console block, a hidden-command comment, or a run of cram lines."""
 
     location: Location
@@ -150,8 +170,8 @@ class Block(_Value):
         return self.directives.skip
 
 
-@dataclass(frozen=True, slots=True)
-class FileFixture(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class FileFixture(Frozen):
     """A non-console block whose content a `file=PATH` directive writes out."""
 
     location: Location
@@ -165,8 +185,8 @@ class FileFixture(_Value):
 Item = Block | FileFixture
 
 
-@dataclass(frozen=True, slots=True)
-class Document(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Document(Frozen):
     """A parsed document: its blocks and fixtures, in source order."""
 
     path: Path
@@ -181,8 +201,8 @@ class Document(_Value):
         return tuple(item for item in self.items if isinstance(item, Block))
 
 
-@dataclass(frozen=True, slots=True)
-class CommandRun(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class CommandRun(Frozen):
     """What one command did in the session."""
 
     actual: tuple[str, ...]
@@ -199,8 +219,8 @@ class CommandRun(_Value):
     """The compared text still holds escape sequences (strip/raw left them)."""
 
 
-@dataclass(frozen=True, slots=True)
-class DiffLine(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class DiffLine(Frozen):
     """One line of a diff: ' ' both, '-' expected only, '+' actual only."""
 
     tag: str
@@ -209,8 +229,8 @@ class DiffLine(_Value):
     """1-based source line of an expected line, when it has one."""
 
 
-@dataclass(frozen=True, slots=True)
-class CommandResult(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class CommandResult(Frozen):
     """A command's run held against what it expected."""
 
     command: Command
@@ -231,8 +251,8 @@ class CommandResult(_Value):
         return self.run.lost is None and self.output_ok and self.status_ok
 
 
-@dataclass(frozen=True, slots=True)
-class BlockResult(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class BlockResult(Frozen):
     """The verdict on one block."""
 
     block: Block
@@ -252,8 +272,8 @@ class BlockResult(_Value):
         return tuple(result for result in self.commands if not result.is_ok)
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentResult(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class DocumentResult(Frozen):
     """Every block result of one document, in source order."""
 
     document: Document
@@ -274,8 +294,8 @@ DEFAULT_LANGS: tuple[str, ...] = ("console", "shell-session", "sh-session", "ter
 """Info-string words that mark a console block unless `--lang` replaces them (SPEC §3.1)."""
 
 
-@dataclass(frozen=True, slots=True)
-class RunOptions(_Value):
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class RunOptions(Frozen):
     """How documents are run: everything the command line can set for a run."""
 
     timeout: float = 60.0

@@ -28,6 +28,7 @@ from txtest.model import (
     DocFormat,
     Document,
     FileFixture,
+    Frozen,
     Item,
     Location,
     Span,
@@ -80,8 +81,8 @@ class _Draft:
     output: list[_Line] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Word:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class _Word(Frozen):
     """One directive as written, with the line of the comment holding it."""
 
     name: str
@@ -89,8 +90,8 @@ class _Word:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Context:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class _Context(Frozen):
     """What every step of a Markdown parse needs to know about the document."""
 
     display: str

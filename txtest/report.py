@@ -18,6 +18,7 @@ from txtest.model import (
     CommandResult,
     DiffLine,
     DocumentResult,
+    Frozen,
     Location,
     Outcome,
 )
@@ -206,8 +207,8 @@ def _lost_lines(lost: str, actual: Sequence[str], color: bool) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class _Row(Frozen):
     """A diff line with the source lines it stands at on each side."""
 
     tag: str

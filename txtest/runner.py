@@ -21,6 +21,7 @@ from txtest.model import (
     Document,
     DocumentResult,
     FileFixture,
+    Frozen,
     Location,
     Outcome,
     RunOptions,
@@ -33,8 +34,8 @@ from txtest.terminal import screen_lines
 _PROMPT_VARIABLES = ("PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "HISTFILE", "ENV")
 
 
-@dataclass(frozen=True, slots=True)
-class WorkArea:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class WorkArea(Frozen):
     """The directories one document runs in."""
 
     root: Path

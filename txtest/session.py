@@ -38,6 +38,8 @@ from types import TracebackType
 import pexpect
 from pexpect import pty_spawn
 
+from txtest.model import Frozen
+
 _READ_SIZE = 1 << 16
 _POLL = 0.05
 _INLINE_LIMIT = 2048
@@ -49,8 +51,8 @@ class SessionError(RuntimeError):
     """The shell could not be started."""
 
 
-@dataclass(frozen=True, slots=True)
-class RawRun:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class RawRun(Frozen):
     """What the session saw of one command."""
 
     output: bytes
@@ -59,8 +61,8 @@ class RawRun:
     duration: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Job(Frozen):
     """A command to run, with its own time limit in seconds."""
 
     source: str

@@ -38,6 +38,7 @@ from txtest.model import (
     DocFormat,
     DocumentResult,
     FileFixture,
+    Frozen,
     Item,
     Location,
     Outcome,
@@ -64,8 +65,8 @@ class StaleDocument(ValueError):
     """The file no longer holds what was parsed: its expected lines moved or changed."""
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Edit(Frozen):
     """New expected lines for one command: they replace the source lines of span."""
 
     span: Span
@@ -90,8 +91,8 @@ class Edit:
         return len(self.lines) + closing_line - len(self.span)
 
 
-@dataclass(frozen=True, slots=True)
-class _Place:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class _Place(Frozen):
     """What decides how a block's expected lines are written and read back."""
 
     cram: bool
@@ -535,8 +536,8 @@ def _read_back(lines: tuple[str, ...], cram: bool) -> tuple[tuple[str, ...], int
 # Moving line numbers past the edits
 
 
-@dataclass(frozen=True, slots=True)
-class _Shift:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class _Shift(Frozen):
     """Where source lines land once edits are applied."""
 
     edits: tuple[Edit, ...]
