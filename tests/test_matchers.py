@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from txtest.matchers import (
@@ -323,3 +323,25 @@ def test_spelled_line_matches_exactly_that_line(line: str, no_eol: bool) -> None
 def test_escaped_raw_bytes_round_trip(data: bytes) -> None:
     line = data.decode("utf-8", "surrogateescape").replace("\n", "")
     assert compile_line(escape_line(line) + " (esc)").matches(line)
+
+
+EDGE_CHARACTERS = st.sampled_from(["a", " ", "~", "\n", "\t", "\r", "\x00", "\x1b", "\x7f", "\x85"])
+UNDECODABLE = st.sampled_from([chr(code) for code in range(0xDC80, 0xDD00)])
+
+
+@given(
+    st.text(
+        alphabet=st.one_of(EDGE_CHARACTERS, st.characters(max_codepoint=0x2FF), UNDECODABLE),
+        max_size=12,
+    )
+)
+@example("two\nlines")
+@example("tab\there")
+@example("caf\u00e9\x85")
+def test_is_printable_is_the_spec_rule_for_any_text(text: str) -> None:
+    # SPEC §4: control characters other than newline (tab included), DEL, C1
+    # controls and undecodable bytes (surrogate escapes) are unprintable
+    def unprintable(code: int) -> bool:
+        return (code < 0x20 and code != 0x0A) or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF
+
+    assert is_printable(text) is not any(unprintable(ord(char)) for char in text)

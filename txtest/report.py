@@ -46,7 +46,8 @@ _VERDICT_COLOURS = {
 }
 # Control characters (tab included), DEL, C1 controls and surrogates (undecodable
 # bytes): shown escaped, as an `(esc)` line would hold them, never sent raw.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
+"""A wide class, compiled (by re's cache) only when a diff is shown."""
 _NAMED_ESCAPES = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
 
 
@@ -290,8 +291,8 @@ def _document_line(result: DocumentResult, color: bool) -> str:
 
 def _display(text: str) -> str:
     """A line as it can be shown: unprintables escaped as in an `(esc)` line, long lines cut."""
-    if _UNPRINTABLE.search(text):
-        text = _UNPRINTABLE.sub(_escape, text.replace("\\", "\\\\")) + " (esc)"
+    if re.search(_UNPRINTABLE, text):
+        text = re.sub(_UNPRINTABLE, _escape, text.replace("\\", "\\\\")) + " (esc)"
     cut = len(text) - MAX_LINE
     return text if cut <= 0 else f"{text[:MAX_LINE]}... ({cut} chars cut)"
 
