@@ -42,6 +42,10 @@ from txtest.model import Frozen
 
 _READ_SIZE = 1 << 16
 _POLL = 0.05
+_COALESCE = 0.0003
+"""While bash has further commands queued, wait this long after each read: output
+then comes in fewer, larger reads, and both processes wake less often (W1's
+session phase goes from about 55 to 47 ms)."""
 _INLINE_LIMIT = 2048
 """Longest quoted command typed inline; the tty's line limit is 4095 bytes."""
 _JOB_NOTICE = re.compile(rb"^\[[0-9]+\] [0-9]+\r?\n", re.MULTILINE)
@@ -199,7 +203,10 @@ class Session:
             while next_line < len(lines) and next_line <= index + self._lookahead:
                 pending += lines[next_line]
                 next_line += 1
-            found = self._read_until_sentinel(buffer, deadline, pending, timeout=job.timeout)
+            queued = next_line > index + 1
+            found = self._read_until_sentinel(
+                buffer, deadline, pending, timeout=job.timeout, coalesce=queued
+            )
             duration = time.monotonic() - started
             if found is None:
                 output = self._clean(bytes(buffer), lines)
@@ -304,6 +311,7 @@ class Session:
         deadline: float,
         pending: bytearray | None = None,
         timeout: float = 0.0,
+        coalesce: bool = False,
     ) -> tuple[int, bytes] | None:
         """Read until the next sentinel; return (status, output) or None when lost.
 
@@ -324,6 +332,8 @@ class Session:
                 return None
             if not self._pump(buffer, pending, min(remaining, _POLL)):
                 return None
+            if coalesce:
+                time.sleep(_COALESCE)
 
     def _pump(self, buffer: bytearray, pending: bytearray | None, wait: float) -> bool:
         """One select round: write what is pending, read what is there; False if lost."""
