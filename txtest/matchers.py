@@ -296,13 +296,16 @@ def spell_line(actual: str, *, no_eol: bool = False) -> str:
     suffix = f" ({_NO_EOL})" if no_eol else ""
     if is_printable(line) and is_literal(line):
         return line + suffix
-    if is_printable(line) and _matches_itself(line + suffix, line, no_eol):
+    if is_printable(line) and line_matches(line + suffix, line, no_eol):
         return line + suffix
     return escape_line(line) + " (esc)" + suffix
 
 
-def _matches_itself(candidate: str, line: str, no_eol: bool) -> bool:
-    """Whether candidate, compiled, matches line with the given no-eol state."""
+def line_matches(candidate: str, line: str, no_eol: bool) -> bool:
+    """Whether the expected line `candidate` matches the actual `line` with this no-eol state.
+
+    False, not an error, when candidate is not a usable pattern.
+    """
     try:
         compiled = compile_line(candidate)
     except PatternError:

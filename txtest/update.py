@@ -26,7 +26,14 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from txtest.compare import compare_command
-from txtest.matchers import MatchKind, PatternError, compile_line, escape_line, spell_line
+from txtest.matchers import (
+    MatchKind,
+    PatternError,
+    compile_line,
+    escape_line,
+    line_matches,
+    spell_line,
+)
 from txtest.model import (
     Block,
     BlockResult,
@@ -258,7 +265,7 @@ def _escaped(text: str, literal: str | None, place: _Place) -> str | None:
             return None
         suffix = " (esc) (no-eol)" if compiled.no_eol else " (esc)"
         safe = _defuse(escape_line(literal)) + suffix
-        if not _matches(safe, literal, compiled.no_eol):
+        if not line_matches(safe, literal, compiled.no_eol):
             return None
     misread = _misread(safe, place, first=True, last=True)
     return None if misread else safe
@@ -271,15 +278,6 @@ def _defuse(text: str) -> str:
     if body[:1] in _DEFUSED:
         body = _DEFUSED[body[0]] + body[1:]
     return (indent + body).replace(_CLOSER, "--\\x3e")
-
-
-def _matches(text: str, literal: str, no_eol: bool) -> bool:
-    """Whether an expected line matches exactly this actual line."""
-    try:
-        compiled = compile_line(text)
-    except PatternError:
-        return False
-    return compiled.no_eol == no_eol and compiled.matches(literal)
 
 
 # Applying
