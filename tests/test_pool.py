@@ -23,8 +23,8 @@ def fake_tasks(count: int, **options: object) -> list[pool.Task]:
 def fake_result(
     path: Path, display: str, options: RunOptions, stop: StopFlag | None = None
 ) -> DocumentResult:
-    """What a worker sends back, without running anything: the document's number in a note."""
-    return DocumentResult(Document(path, display, DocFormat.MARKDOWN), notes=(display,))
+    """What a worker sends back, without running anything: the document named in keep_tmp."""
+    return DocumentResult(Document(path, display, DocFormat.MARKDOWN), keep_tmp=display)
 
 
 def no_children_left() -> bool:
@@ -43,7 +43,7 @@ def test_results_come_in_task_order_past_many_pipe_writes(
     tasks = fake_tasks(20_000)
     seen: list[tuple[int, int]] = []
     results = list(pool.run_all(tasks, 3, lambda done, total: seen.append((done, total))))
-    assert [result.notes for result in results] == [(f"doc{i}.md",) for i in range(20_000)]
+    assert [result.keep_tmp for result in results] == [f"doc{i}.md" for i in range(20_000)]
     assert seen[-1] == (20_000, 20_000)
     assert no_children_left()
 
@@ -54,14 +54,16 @@ def test_each_task_runs_once_across_workers(monkeypatch: pytest.MonkeyPatch) -> 
     ) -> DocumentResult:
         time.sleep(0.001)  # long enough that the worker is up before the numbers run out
         return DocumentResult(
-            Document(path, display, DocFormat.MARKDOWN), notes=(display, str(os.getpid()))
+            Document(path, display, DocFormat.MARKDOWN), keep_tmp=f"{display} {os.getpid()}"
         )
 
     monkeypatch.setattr(pool, "run_one", whose)
     results = list(pool.run_all(fake_tasks(300), 2, None))
-    assert [result.notes[0] for result in results] == [f"doc{i}.md" for i in range(300)]
+    assert [str(result.keep_tmp).split()[0] for result in results] == [
+        f"doc{i}.md" for i in range(300)
+    ]
     # this process runs documents too, beside one forked worker
-    workers = {result.notes[1] for result in results}
+    workers = {str(result.keep_tmp).split()[1] for result in results}
     assert str(os.getpid()) in workers
     assert len(workers) == 2
 

@@ -53,20 +53,13 @@ def _document_annotations(result: DocumentResult) -> Iterator[str]:
 
 def _block_annotations(path: str, block: BlockResult) -> Iterator[str]:
     """One line per failing command, at its `$` line; one at the block if none is named."""
-    failures = failing_commands(block)
+    failures = block.failures
     if not failures:
         properties = {"file": path, "line": str(block.block.location.line)}
         yield workflow_command("error", properties, "txtest: the block failed")
     for command in failures:
         properties = {"file": path, "line": str(command.command.location.line)}
         yield workflow_command("error", properties, failure_message(command))
-
-
-def failing_commands(block: BlockResult) -> tuple[CommandResult, ...]:
-    """A failed block's failing commands, but for those update mode rewrote."""
-    return tuple(
-        command for command in block.failures if not (block.updated and command.updated is not None)
-    )
 
 
 def failure_message(result: CommandResult) -> str:

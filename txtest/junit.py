@@ -9,12 +9,12 @@ holding an <error>.
 from __future__ import annotations
 
 import re
-import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from txtest.annotations import failing_commands, failure_message
+from txtest.annotations import failure_message
+from txtest.files import write_atomically
 from txtest.model import Block, BlockResult, DocumentResult, Outcome
 from txtest.report import format_block
 
@@ -36,20 +36,9 @@ def junit_xml(results: Sequence[DocumentResult]) -> str:
 
 
 def write_junit_xml(path: Path, results: Sequence[DocumentResult]) -> None:
-    """Write the report to path atomically: a new file beside it, renamed over it.
-
-    Missing parent folders are made, as pytest's `--junit-xml` does.
-    """
-    data = junit_xml(results).encode("utf-8")
+    """Write the report to path atomically; missing parent folders are made, as pytest's are."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.txtest-tmp")
-    try:
-        with temporary.open("xb") as stream:
-            stream.write(data)
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_atomically(path, junit_xml(results).encode("utf-8"))
 
 
 def _testsuite(result: DocumentResult) -> ET.Element:
@@ -89,7 +78,7 @@ def testcase_name(block: Block) -> str:
 
 def _failure_message(result: BlockResult) -> str:
     """`PATH:LINE: why` for each failing command, joined with `; `."""
-    failures = failing_commands(result)
+    failures = result.failures
     if not failures:
         return f"{result.block.location}: txtest: the block failed"
     return "; ".join(

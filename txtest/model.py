@@ -7,7 +7,7 @@ and half-open, over the document's source lines.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -238,9 +238,8 @@ class CommandResult(Frozen):
     output_ok: bool
     diff: tuple[DiffLine, ...] = ()
     updated: tuple[str, ...] | None = None
-    """Expected lines that would make this command pass (update mode), `[N]` included."""
-    rewritten: bool = False
-    """Update mode wrote this command's expected output into the document."""
+    """Expected lines that would make this command pass, `[N]` included; None when
+    the run did not finish."""
 
     @property
     def status_ok(self) -> bool:
@@ -260,8 +259,6 @@ class BlockResult(Frozen):
     commands: tuple[CommandResult, ...] = ()
     reported: bool = True
     """False for a passing block that only ran to build state for a selection."""
-    updated: bool = False
-    """Update mode rewrote this block's expected output."""
 
     @property
     def is_ok(self) -> bool:
@@ -273,6 +270,16 @@ class BlockResult(Frozen):
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Update(Frozen):
+    """What update mode (SPEC §7.1) did to one document."""
+
+    rewritten: frozenset[Location] = frozenset()
+    """The `$` lines, in the rewritten file, of the commands whose expected output was written."""
+    problem: str | None = None
+    """Why the file could not be updated, when it could not."""
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class DocumentResult(Frozen):
     """Every block result of one document, in source order."""
 
@@ -280,8 +287,8 @@ class DocumentResult(Frozen):
     blocks: tuple[BlockResult, ...] = ()
     keep_tmp: str | None = None
     """The kept work dir (`--keep-tmp`)."""
-    notes: tuple[str, ...] = field(default=())
-    """Extra lines for the report (e.g. files updated)."""
+    update: Update | None = None
+    """What update mode did, when it tried to rewrite the document."""
     error: str | None = None
     """An input error found while running (shown as is; the run exits 2)."""
 

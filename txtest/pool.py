@@ -47,7 +47,7 @@ def run_one(path: Path, display: str, options: RunOptions, stop: StopFlag | None
     if options.update and result.error is None:
         from txtest.update import update_document
 
-        result = update_document(result)
+        result = update_document(result, options.langs)
     return result
 
 

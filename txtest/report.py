@@ -53,18 +53,19 @@ _NAMED_ESCAPES = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
 
 def format_document(result: DocumentResult, *, color: bool, verbosity: int) -> str:
     """Everything the report says about one document, each line ended; "" for nothing."""
+    rewritten = result.update.rewritten if result.update is not None else frozenset()
     lines: list[str] = []
     for block in result.blocks:
-        lines += _block_lines(block, color, verbosity)
+        lines += _block_lines(block, color, verbosity, rewritten)
     if verbosity >= NORMAL:
-        lines += result.notes
+        lines += _update_lines(result)
         lines.append(_document_line(result, color))
     return "".join(f"{line}\n" for line in lines)
 
 
 def format_block(result: BlockResult, *, color: bool, verbosity: int = NORMAL) -> str:
     """What the report says about one block (its failures, at normal verbosity)."""
-    return "\n".join(_block_lines(result, color, verbosity)).rstrip("\n")
+    return "\n".join(_block_lines(result, color, verbosity, frozenset())).rstrip("\n")
 
 
 def format_summary(passed: int, failed: int, skipped: int) -> str:
@@ -105,11 +106,7 @@ def updatable_paths(results: Iterable[DocumentResult]) -> tuple[str, ...]:
     return tuple(
         result.document.display
         for result in results
-        if any(
-            command.run.lost is None
-            for block in result.blocks
-            for command in _shown_failures(block)
-        )
+        if any(command.run.lost is None for block in result.blocks for command in block.failures)
     )
 
 
@@ -130,7 +127,19 @@ def write_report(
     stream.write(format_summary(*count_blocks(results)) + "\n")
 
 
-def _block_lines(result: BlockResult, color: bool, verbosity: int) -> list[str]:
+def _update_lines(result: DocumentResult) -> list[str]:
+    """Whether update mode rewrote the document, or why it could not."""
+    update, display = result.update, result.document.display
+    if update is None:
+        return []
+    if update.problem is not None:
+        return [f"not updated {display}: {update.problem}"]
+    return [f"updated {display}"] if update.rewritten else []
+
+
+def _block_lines(
+    result: BlockResult, color: bool, verbosity: int, rewritten: frozenset[Location]
+) -> list[str]:
     """A block's lines: failure sections, and in verbose mode a line per command."""
     if not result.reported and result.outcome is not Outcome.FAILED:
         return []
@@ -138,10 +147,11 @@ def _block_lines(result: BlockResult, color: bool, verbosity: int) -> list[str]:
     if result.outcome is Outcome.SKIPPED:
         return [_status(where, "skipped", color)] if verbosity >= VERBOSE else []
     lines: list[str] = []
-    if result.updated and verbosity == NORMAL:
+    updated = any(command.command.location in rewritten for command in result.commands)
+    if updated and verbosity == NORMAL:
         lines.append(_status(where, "updated", color))
     for command in result.commands:
-        verdict = _verdict(result, command)
+        verdict = _verdict(command, rewritten)
         if verbosity >= VERBOSE:
             first_line = command.command.source.split("\n")[0]
             lines.append(_status(command.command.location, verdict, color, first_line))
@@ -151,7 +161,7 @@ def _block_lines(result: BlockResult, color: bool, verbosity: int) -> list[str]:
             # A verbose status line shows a one-line command already.
             listed = verbosity < VERBOSE or "\n" in command.command.source
             lines += [*_failure_lines(command, color, listed), ""]
-    if result.outcome is Outcome.FAILED and not _shown_failures(result):
+    if result.outcome is Outcome.FAILED and not result.failures:
         lines += [_status(where, "FAILED", color), ""]
     return lines
 
@@ -162,18 +172,11 @@ def _status(where: Location, verdict: str, color: bool, command: str | None = No
     return line if command is None else f"{line} $ {_display(command)}"
 
 
-def _verdict(result: BlockResult, command: CommandResult) -> str:
-    """ok, updated or FAILED: how one command of a block is reported."""
-    if command.rewritten:
+def _verdict(command: CommandResult, rewritten: frozenset[Location]) -> str:
+    """ok, updated or FAILED: how one command is reported."""
+    if command.command.location in rewritten:
         return "updated"
-    if command.is_ok:
-        return "ok"
-    return "FAILED" if result.outcome is Outcome.FAILED else "ok"
-
-
-def _shown_failures(result: BlockResult) -> tuple[CommandResult, ...]:
-    """The commands of a block reported as FAILED."""
-    return tuple(command for command in result.commands if _verdict(result, command) == "FAILED")
+    return "ok" if command.is_ok else "FAILED"
 
 
 def _failure_lines(result: CommandResult, color: bool, listed: bool = True) -> list[str]:
