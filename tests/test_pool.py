@@ -6,12 +6,13 @@ import os
 import pickle
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
 
 from txtest import pool
+from txtest.errors import InputError
 from txtest.model import DocFormat, Document, DocumentResult, RunOptions, StopFlag
 
 
@@ -25,6 +26,13 @@ def fake_result(
 ) -> DocumentResult:
     """What a worker sends back, without running anything: the document named in keep_tmp."""
     return DocumentResult(Document(path, display, DocFormat.MARKDOWN), keep_tmp=display)
+
+
+def results_of(outcomes: Iterable[pool.Outcome]) -> list[DocumentResult]:
+    """The results, every document having been read."""
+    results = list(outcomes)
+    assert all(isinstance(result, DocumentResult) for result in results)
+    return [result for result in results if isinstance(result, DocumentResult)]
 
 
 def no_children_left() -> bool:
@@ -42,7 +50,7 @@ def test_results_come_in_task_order_past_many_pipe_writes(
     monkeypatch.setattr(pool, "run_one", fake_result)
     tasks = fake_tasks(20_000)
     seen: list[tuple[int, int]] = []
-    results = list(pool.run_all(tasks, 3, lambda done, total: seen.append((done, total))))
+    results = results_of(pool.run_all(tasks, 3, lambda done, total: seen.append((done, total))))
     assert [result.keep_tmp for result in results] == [f"doc{i}.md" for i in range(20_000)]
     assert seen[-1] == (20_000, 20_000)
     assert no_children_left()
@@ -58,7 +66,7 @@ def test_each_task_runs_once_across_workers(monkeypatch: pytest.MonkeyPatch) -> 
         )
 
     monkeypatch.setattr(pool, "run_one", whose)
-    results = list(pool.run_all(fake_tasks(300), 2, None))
+    results = results_of(pool.run_all(fake_tasks(300), 2, None))
     assert [str(result.keep_tmp).split()[0] for result in results] == [
         f"doc{i}.md" for i in range(300)
     ]
@@ -97,7 +105,7 @@ def test_a_worker_that_fails_is_reported_and_no_worker_is_left(
     parent = os.getpid()
     monkeypatch.setattr(pool, "run_one", unlucky)
     with pytest.raises(pool.WorkerError, match=message):
-        list(pool.run_all(fake_tasks(10), 2, None))
+        results_of(pool.run_all(fake_tasks(10), 2, None))
     assert no_children_left()
 
 
@@ -106,11 +114,12 @@ def test_fail_fast_hands_out_nothing_after_a_failure(monkeypatch: pytest.MonkeyP
         path: Path, display: str, options: RunOptions, stop: StopFlag | None
     ) -> DocumentResult:
         if display == "doc2.md":
-            return DocumentResult(Document(path, display, DocFormat.MARKDOWN), error="boom")
+            error = InputError("boom", path=display)
+            return DocumentResult(Document(path, display, DocFormat.MARKDOWN), error=error)
         return fake_result(path, display, options)
 
     monkeypatch.setattr(pool, "run_one", failing)
-    results = list(pool.run_all(fake_tasks(2000, fail_fast=True), 2, None))
+    results = results_of(pool.run_all(fake_tasks(2000, fail_fast=True), 2, None))
     shown = [result.document.display for result in results]
     assert "doc2.md" in shown
     assert len(shown) < 2000
@@ -126,7 +135,7 @@ def test_progress_counts_while_this_process_runs_a_long_document(tmp_path: Path)
         (tmp_path / f"{name}.md").write_text("```console\n$ echo fine\nfine\n```\n")
     calls: list[tuple[int, bool]] = []
     tasks = [(tmp_path / f"{name}.md", f"{name}.md", RunOptions()) for name in "abcde"]
-    results = list(
+    results = results_of(
         pool.run_all(tasks, 2, lambda done, total: calls.append((done, done_marker.exists())))
     )
     assert [result.is_ok for result in results] == [True] * 5
@@ -141,6 +150,7 @@ def test_a_result_crosses_to_the_parent_intact(tmp_path: Path) -> None:
         "```console\n$ echo fine\nfine\n```\n"
     )
     result = pool.run_one(document, "doc.md", RunOptions(), None)
+    assert isinstance(result, DocumentResult)
     assert not result.is_ok
     copy = pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
     assert copy == result

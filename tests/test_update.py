@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from txtest.compare import compare_command
+from txtest.errors import InputError
 from txtest.files import write_atomically
 from txtest.model import (
     BlockResult,
@@ -212,7 +213,7 @@ def test_a_file_changed_while_running_is_not_updated(doc: Path) -> None:
 
 def test_a_document_with_an_input_error_is_left_alone(doc: Path) -> None:
     doc.write_text("```console\n$ echo a\nold\n```\n")
-    result = DocumentResult(read_document(doc, doc.name), error="doc.md:1: error: bad")
+    result = DocumentResult(read_document(doc, doc.name), error=InputError("bad", path="doc.md"))
 
     assert update_document(result) is result
     assert doc.read_text() == "```console\n$ echo a\nold\n```\n"

@@ -28,14 +28,7 @@ from txtest.model import (
     TermMode,
 )
 from txtest.parse import read_document
-from txtest.report import (
-    count_blocks,
-    format_document,
-    format_input_error,
-    format_summary,
-    format_update_hint,
-    updatable_paths,
-)
+from txtest.report import write_document, write_input_error, write_summary
 from txtest.runner import selected_blocks
 from txtest.session import become_subreaper, reap_orphans
 
@@ -56,6 +49,8 @@ class Settings(Frozen):
     jobs: int = 1
     junit_xml: Path | None = None
     progress: bool = False
+    annotations: bool = False
+    """Write GitHub Actions annotations (GITHUB_ACTIONS=true)."""
 
 
 def _positive(value: float | None, name: str) -> float | None:
@@ -196,6 +191,7 @@ def command(
         jobs=_jobs(jobs),
         junit_xml=Path(junit_xml) if junit_xml else None,
         progress=not quiet and sys.stdout.isatty(),
+        annotations=os.environ.get("GITHUB_ACTIONS") == "true",
     )
     sys.exit(execute(settings, sys.stdout, sys.stderr))
 
@@ -204,11 +200,15 @@ def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
     """Find, parse, run and report; return the exit status."""
     targets, errors = find_documents(settings.paths)
     for error in errors:
-        err.write(format_input_error(error, color=settings.color) + "\n")
+        write_input_error(err, error, color=settings.color)
     if settings.list_only:
         return list_all(settings, targets, errors, out, err)
-    results = run_all(settings, targets, out, err)
-    return finish(settings, results, errors, out)
+    results = run_all(settings, targets, errors, out, err)
+    report_failed = not write_extras(settings, results, errors, out, err)
+    write_summary(out, results, verbosity=settings.verbosity)
+    if report_failed or errors or any(result.error is not None for result in results):
+        return ExitCode.INPUT_ERROR
+    return ExitCode.FAILED if any(not result.is_ok for result in results) else ExitCode.OK
 
 
 def list_all(
@@ -227,26 +227,39 @@ def list_all(
             )
         except InputError as error:
             errors.append(error)
-            err.write(format_input_error(error, color=settings.color) + "\n")
-    out.write(list_documents(documents, settings.run, errors))
+            write_input_error(err, error, color=settings.color)
+    out.write(list_documents(documents, settings.run, errors, err))
     return ExitCode.INPUT_ERROR if errors else ExitCode.OK
 
 
 def run_all(
-    settings: Settings, targets: Sequence[Target], out: TextIO, err: TextIO
+    settings: Settings,
+    targets: Sequence[Target],
+    errors: list[InputError],
+    out: TextIO,
+    err: TextIO,
 ) -> list[DocumentResult]:
-    """Run the documents, reporting each, in order, as soon as it and those before are done."""
+    """Run the documents, reporting each, in order, as soon as it and those before are done.
+
+    Documents that cannot be read add their error to errors.
+    """
     tasks = [
         (target.path, target.display, replace(settings.run, lines=target.lines))
         for target in targets
     ]
     progress = _progress_writer(out) if settings.progress else None
     results: list[DocumentResult] = []
-    for result in pool.run_all(tasks, settings.jobs, progress):
+    for outcome in pool.run_all(tasks, settings.jobs, progress):
         if progress is not None:
             out.write(_CLEAR_LINE)
-        results.append(result)
-        _show(settings, result, out, err)
+        error = outcome if isinstance(outcome, InputError) else outcome.error
+        if error is not None:
+            write_input_error(err, error, color=settings.color)
+        if isinstance(outcome, InputError):
+            errors.append(outcome)
+            continue
+        results.append(outcome)
+        write_document(out, outcome, color=settings.color, verbosity=settings.verbosity)
     if progress is not None:
         out.write(_CLEAR_LINE)
     return results
@@ -263,49 +276,36 @@ def _progress_writer(out: TextIO) -> pool.Progress:
     return show
 
 
-def _show(settings: Settings, result: DocumentResult, out: TextIO, err: TextIO) -> None:
-    if result.error is not None:
-        err.write(result.error + "\n")
-        return
-    out.write(format_document(result, color=settings.color, verbosity=settings.verbosity))
-    if result.keep_tmp is not None:
-        out.write(f"{result.document.display}: kept work dir {result.keep_tmp}\n")
-    out.flush()
-
-
-def finish(
-    settings: Settings, results: Sequence[DocumentResult], errors: Sequence[InputError], out: TextIO
-) -> int:
-    """The hint, the summary line, and the exit status."""
-    had_errors = bool(errors)
-    if settings.junit_xml is not None:
-        from txtest.junit import write_junit_xml
-
-        try:
-            write_junit_xml(settings.junit_xml, results)
-        except OSError as error:
-            reason = error.strerror or str(error)
-            sys.stderr.write(
-                f"{settings.junit_xml}: error: cannot write the JUnit report: {reason}\n"
-            )
-            had_errors = True
-    if os.environ.get("GITHUB_ACTIONS") == "true":
+def write_extras(
+    settings: Settings,
+    results: Sequence[DocumentResult],
+    errors: Sequence[InputError],
+    out: TextIO,
+    err: TextIO,
+) -> bool:
+    """The JUnit file and the GitHub annotations, when asked for; False if the file failed."""
+    if settings.annotations:
         from txtest.annotations import github_annotations, input_error_annotations
 
         out.write(input_error_annotations(errors) + github_annotations(results))
-    passed, failed, skipped = count_blocks(results)
-    failing = updatable_paths(results)
-    if failing and settings.verbosity >= 0:
-        out.write(format_update_hint(failing) + "\n")
-    out.write(format_summary(passed, failed, skipped) + "\n")
-    out.flush()
-    if had_errors or any(result.error is not None for result in results):
-        return ExitCode.INPUT_ERROR
-    return ExitCode.FAILED if failed else ExitCode.OK
+    if settings.junit_xml is None:
+        return True
+    from txtest.junit import write_junit_xml
+
+    try:
+        write_junit_xml(settings.junit_xml, results, errors)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        err.write(f"{settings.junit_xml}: error: cannot write the JUnit report: {reason}\n")
+        return False
+    return True
 
 
 def list_documents(
-    documents: Sequence[tuple[Target, Document]], run: RunOptions, errors: list[InputError]
+    documents: Sequence[tuple[Target, Document]],
+    run: RunOptions,
+    errors: list[InputError],
+    err: TextIO,
 ) -> str:
     """`--list`: the blocks a run would report (selections apply), with directives and commands."""
     lines: list[str] = []
@@ -314,7 +314,7 @@ def list_documents(
             chosen = selected_blocks(document, replace(run, lines=target.lines))
         except InputError as error:
             errors.append(error)
-            sys.stderr.write(f"{error}\n")
+            err.write(f"{error}\n")
             continue
         for index, block in enumerate(document.blocks):
             if chosen is None or index in chosen:

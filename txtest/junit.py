@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from txtest.annotations import failure_message
+from txtest.errors import InputError
 from txtest.files import write_atomically
 from txtest.model import Block, BlockResult, DocumentResult, Outcome
 from txtest.report import format_block
@@ -25,20 +26,22 @@ _COUNTS = (("failures", "failure"), ("errors", "error"), ("skipped", "skipped"))
 """Count attributes of a suite, and the <testcase> child each counts."""
 
 
-def junit_xml(results: Sequence[DocumentResult]) -> str:
-    """The whole report as an XML document."""
+def junit_xml(results: Sequence[DocumentResult], errors: Sequence[InputError] = ()) -> str:
+    """The whole report as an XML document; errors: documents that could not be read."""
     root = ET.Element("testsuites", name="txtest")
-    suites = [_testsuite(result) for result in results]
+    suites = [_error_suite(error) for error in errors] + [_testsuite(r) for r in results]
     root.extend(suites)
     _set_counts(root, [case for suite in suites for case in suite])
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_junit_xml(path: Path, results: Sequence[DocumentResult]) -> None:
+def write_junit_xml(
+    path: Path, results: Sequence[DocumentResult], errors: Sequence[InputError] = ()
+) -> None:
     """Write the report to path atomically; missing parent folders are made, as pytest's are."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, junit_xml(results).encode("utf-8"))
+    write_atomically(path, junit_xml(results, errors).encode("utf-8"))
 
 
 def _testsuite(result: DocumentResult) -> ET.Element:
@@ -48,6 +51,15 @@ def _testsuite(result: DocumentResult) -> ET.Element:
     suite.extend(_testcase(path, block) for block in result.blocks if _counted(block))
     if result.error is not None:
         suite.append(_error_case(path, result.error))
+    _set_counts(suite, list(suite))
+    return suite
+
+
+def _error_suite(error: InputError) -> ET.Element:
+    """The suite of a document that could not be read: its one error case."""
+    path = error.path or ""
+    suite = ET.Element("testsuite", name=_safe(path))
+    suite.append(_error_case(path, error))
     _set_counts(suite, list(suite))
     return suite
 
@@ -86,10 +98,10 @@ def _failure_message(result: BlockResult) -> str:
     )
 
 
-def _error_case(path: str, error: str) -> ET.Element:
+def _error_case(path: str, error: InputError) -> ET.Element:
     case = ET.Element("testcase", name=_safe(path), classname=_safe(path), time=_seconds(0))
-    element = ET.SubElement(case, "error", message=_safe(error))
-    element.text = _safe(error)
+    element = ET.SubElement(case, "error", message=_safe(str(error)))
+    element.text = _safe(str(error))
     return case
 
 

@@ -1,6 +1,6 @@
 """Frozen data every stage shares: documents, blocks, commands and results.
 
-Stdlib only. Line numbers are 1-based (``line``); spans and indexes are 0-based
+Stdlib and txtest.errors only. Line numbers are 1-based (``line``); spans and indexes are 0-based
 and half-open, over the document's source lines.
 """
 
@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from txtest.errors import InputError
 
 
 class Frozen:
@@ -289,8 +291,8 @@ class DocumentResult(Frozen):
     """The kept work dir (`--keep-tmp`)."""
     update: Update | None = None
     """What update mode did, when it tried to rewrite the document."""
-    error: str | None = None
-    """An input error found while running (shown as is; the run exits 2)."""
+    error: InputError | None = None
+    """An input error found while running (the run exits 2)."""
 
     @property
     def is_ok(self) -> bool:

@@ -24,7 +24,7 @@ from types import FrameType
 from typing import NoReturn
 
 from txtest.errors import InputError
-from txtest.model import DocFormat, Document, DocumentResult, RunOptions, StopFlag
+from txtest.model import DocumentResult, RunOptions, StopFlag
 from txtest.parse import read_document
 from txtest.runner import run_document
 
@@ -36,13 +36,16 @@ _worker_stop: list[StopFlag] = []
 """The pool's shared stop flag, set in each worker by its initializer (one per process)."""
 
 
-def run_one(path: Path, display: str, options: RunOptions, stop: StopFlag | None) -> DocumentResult:
+Outcome = DocumentResult | InputError
+"""A document's result, or the input error that kept it from being read."""
+
+
+def run_one(path: Path, display: str, options: RunOptions, stop: StopFlag | None) -> Outcome:
     """Read and run one document, then rewrite it in update mode (parsing runs in the worker)."""
     try:
         document = read_document(path, display, options.langs)
     except InputError as error:
-        cram = DocFormat.CRAM if path.suffix == ".t" else DocFormat.MARKDOWN
-        return DocumentResult(Document(path, display, cram), error=str(error))
+        return error
     result = run_document(document, options, stop)
     if options.update and result.error is None:
         from txtest.update import update_document
@@ -53,7 +56,7 @@ def run_one(path: Path, display: str, options: RunOptions, stop: StopFlag | None
 
 def run_all(
     tasks: Sequence[Task], jobs: int, progress: Progress | None = None
-) -> Iterator[DocumentResult]:
+) -> Iterator[Outcome]:
     """Results in the order of tasks; with fail-fast, nothing new starts after a failure."""
     if jobs <= 1 or len(tasks) <= 1:
         yield from _run_sequentially(tasks, progress)
@@ -61,7 +64,7 @@ def run_all(
         yield from _run_in_pool(tasks, jobs, progress)
 
 
-def _run_sequentially(tasks: Sequence[Task], progress: Progress | None) -> Iterator[DocumentResult]:
+def _run_sequentially(tasks: Sequence[Task], progress: Progress | None) -> Iterator[Outcome]:
     stop = threading.Event()
     for done, (path, display, options) in enumerate(tasks):
         if stop.is_set():
@@ -69,13 +72,17 @@ def _run_sequentially(tasks: Sequence[Task], progress: Progress | None) -> Itera
         result = run_one(path, display, options, stop)
         if progress is not None:
             progress(done + 1, len(tasks))
-        if options.fail_fast and not result.is_ok:
+        if options.fail_fast and not _is_ok(result):
             stop.set()
         yield result
 
 
 _worker_busy: list[bool] = []
 """Non-empty while this worker runs a document (signals unwind it then; else exit at once)."""
+
+
+def _is_ok(outcome: Outcome) -> bool:
+    return isinstance(outcome, DocumentResult) and outcome.is_ok
 
 
 class _WorkerStopped(BaseException):
@@ -107,7 +114,7 @@ def _no_op(signum: int, frame: FrameType | None) -> None:
     """Swallow a stop signal that arrives during the clean-up."""
 
 
-def _run_in_worker(path: Path, display: str, options: RunOptions) -> DocumentResult | None:
+def _run_in_worker(path: Path, display: str, options: RunOptions) -> Outcome | None:
     """Run a document in a worker; interrupted, kill its sessions and work dir, then exit."""
     stop = _worker_stop[0] if _worker_stop else None
     if stop is not None and stop.is_set():
@@ -210,9 +217,7 @@ class _Feed:
             self.write = -1
 
 
-def _run_in_pool(
-    tasks: Sequence[Task], jobs: int, progress: Progress | None
-) -> Iterator[DocumentResult]:
+def _run_in_pool(tasks: Sequence[Task], jobs: int, progress: Progress | None) -> Iterator[Outcome]:
     """Run documents here and in jobs - 1 forked workers; yield results in task order.
 
     This process runs documents too, between reading what the workers sent:
@@ -251,7 +256,7 @@ class _Pool:
         self.workers: dict[int, int] = {}
         """The read end of each worker's result pipe, and the worker's pid."""
         self.buffers: dict[int, bytearray] = {}
-        self.results: dict[int, DocumentResult | None] = {}
+        self.results: dict[int, Outcome | None] = {}
         self.done = 0
 
     def fork_worker(self) -> None:
@@ -264,7 +269,7 @@ class _Pool:
         self.workers[result_read] = pid
         self.buffers[result_read] = bytearray()
 
-    def results_in_order(self) -> Iterator[DocumentResult]:
+    def results_in_order(self) -> Iterator[Outcome]:
         """Run, read and yield until every task is done or -x stopped the run."""
         shown = 0
         while True:
@@ -301,12 +306,12 @@ class _Pool:
             for number, result in _messages(self.buffers[fd], data):
                 self._record(number, result)
 
-    def _record(self, number: int, result: DocumentResult | None) -> None:
+    def _record(self, number: int, result: Outcome | None) -> None:
         self.results[number] = result
         if result is None:
             return
         self.done += 1
-        if self.tasks[0][2].fail_fast and not result.is_ok:
+        if self.tasks[0][2].fail_fast and not _is_ok(result):
             self.stop.set()
         if self.progress is not None:
             self.progress(self.done, len(self.tasks))
@@ -332,7 +337,7 @@ class _Servicing:
         self._pool.stop.set()
 
 
-def _messages(buffer: bytearray, data: bytes) -> Iterator[tuple[int, DocumentResult | None]]:
+def _messages(buffer: bytearray, data: bytes) -> Iterator[tuple[int, Outcome | None]]:
     """Add what a worker wrote to its buffer; take every whole message off the front."""
     buffer += data
     while len(buffer) >= _HEADER.size:

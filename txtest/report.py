@@ -52,7 +52,12 @@ _NAMED_ESCAPES = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
 
 
 def format_document(result: DocumentResult, *, color: bool, verbosity: int) -> str:
-    """Everything the report says about one document, each line ended; "" for nothing."""
+    """Everything the report says about one document, each line ended; "" for nothing.
+
+    A document that met an input error says nothing here: the error is written instead.
+    """
+    if result.error is not None:
+        return ""
     rewritten = result.update.rewritten if result.update is not None else frozenset()
     lines: list[str] = []
     for block in result.blocks:
@@ -60,6 +65,8 @@ def format_document(result: DocumentResult, *, color: bool, verbosity: int) -> s
     if verbosity >= NORMAL:
         lines += _update_lines(result)
         lines.append(_document_line(result, color))
+    if result.keep_tmp is not None:
+        lines.append(f"{result.document.display}: kept work dir {result.keep_tmp}")
     return "".join(f"{line}\n" for line in lines)
 
 
@@ -111,8 +118,23 @@ def updatable_paths(results: Iterable[DocumentResult]) -> tuple[str, ...]:
 
 
 def write_document(stream: TextIO, result: DocumentResult, *, color: bool, verbosity: int) -> None:
-    """Write what the report says about one document."""
+    """Write what the report says about one document (its input error aside)."""
     stream.write(format_document(result, color=color, verbosity=verbosity))
+    stream.flush()
+
+
+def write_input_error(stream: TextIO, error: InputError, *, color: bool) -> None:
+    """Write an input error on its own line."""
+    stream.write(format_input_error(error, color=color) + "\n")
+
+
+def write_summary(stream: TextIO, results: Sequence[DocumentResult], *, verbosity: int) -> None:
+    """Write the update hint (unless quiet), then the summary line."""
+    paths = updatable_paths(results)
+    if paths and verbosity >= NORMAL:
+        stream.write(format_update_hint(paths) + "\n")
+    stream.write(format_summary(*count_blocks(results)) + "\n")
+    stream.flush()
 
 
 def write_report(
@@ -121,10 +143,7 @@ def write_report(
     """Write every document's report, the update hint (unless quiet), then the summary."""
     for result in results:
         write_document(stream, result, color=color, verbosity=verbosity)
-    paths = updatable_paths(results)
-    if paths and verbosity >= NORMAL:
-        stream.write(format_update_hint(paths) + "\n")
-    stream.write(format_summary(*count_blocks(results)) + "\n")
+    write_summary(stream, results, verbosity=verbosity)
 
 
 def _update_lines(result: DocumentResult) -> list[str]:

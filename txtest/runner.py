@@ -159,7 +159,7 @@ def run_document(
     try:
         selection = selected_blocks(document, options)
     except InputError as error:
-        return DocumentResult(document, error=str(error))
+        return DocumentResult(document, error=error)
     # cram names each test's TESTTMP after its file ($CRAMTMP/name.t); so does txtest
     cram = document.format is DocFormat.CRAM
     area = make_work_area(options.workdir, document.path.name if cram else "tmp")
@@ -169,7 +169,7 @@ def run_document(
             results = tuple(_run_items(document, options, sessions, selection, stop))
     except InputError as error:
         _remove(area, options)
-        return DocumentResult(document, error=str(error))
+        return DocumentResult(document, error=error)
     except BaseException:
         _remove(area, options)
         raise
