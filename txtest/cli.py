@@ -15,11 +15,10 @@ from typing import NoReturn, TextIO
 import click
 
 from txtest import __version__, pool
-from txtest.config import load_config
+from txtest.config import OptionError, build_run_options, load_config
 from txtest.discover import Target, find_documents
 from txtest.errors import ExitCode, InputError
 from txtest.model import (
-    DEFAULT_LANGS,
     Block,
     Document,
     DocumentResult,
@@ -53,14 +52,6 @@ class Settings(Frozen):
     """Write GitHub Actions annotations (GITHUB_ACTIONS=true)."""
 
 
-def _positive(value: float | None, name: str) -> float | None:
-    if value is not None and not value > 0:
-        raise click.BadParameter(
-            f"must be a positive number of seconds, not {value:g}", param_hint=name
-        )
-    return value
-
-
 def _verbosity_flags(context: click.Context, verbose: bool, quiet: bool) -> tuple[bool, bool]:
     """-v and -q: the command line wins over pyproject.toml; both typed is an error."""
     if not (verbose and quiet):
@@ -81,15 +72,6 @@ def _jobs(value: str) -> int:
             f"must be a positive whole number or 'auto', not {value!r}", param_hint="--jobs"
         )
     return int(value)
-
-
-def _langs(value: str | None) -> tuple[str, ...]:
-    if value is None:
-        return DEFAULT_LANGS
-    words = tuple(word.strip().lower() for word in value.split(",") if word.strip())
-    if not words:
-        raise click.BadParameter("needs at least one info-string word", param_hint="--lang")
-    return words
 
 
 def use_color(choice: str, stream: TextIO, environ: dict[str, str]) -> bool:
@@ -172,19 +154,23 @@ def command(
     paths = paths or tuple(context.obj or ())
     if not paths:
         raise click.UsageError("name at least one PATH (or set paths in [tool.txtest])")
-    settings = Settings(
-        paths=paths,
-        run=RunOptions(
-            timeout=_positive(timeout, "--timeout") or 60.0,
-            shell=shell or "bash",
-            term=TermMode(term) if term else None,
-            workdir=Path(workdir) if workdir else None,
+    try:
+        run = build_run_options(
+            timeout=timeout,
+            shell=shell,
+            term=term,
+            lang=lang,
+            workdir=workdir,
             keep_tmp=keep_tmp,
             fail_fast=fail_fast,
             keyword=keyword,
             update=update,
-            langs=_langs(lang),
-        ),
+        )
+    except OptionError as error:
+        raise click.BadParameter(str(error), param_hint=error.option) from None
+    settings = Settings(
+        paths=paths,
+        run=run,
         color=use_color(color, sys.stdout, dict(os.environ)),
         verbosity=1 if verbose else -1 if quiet else 0,
         list_only=list_only,

@@ -16,6 +16,7 @@ from pathlib import Path
 from txtest.annotations import failure_message
 from txtest.errors import InputError
 from txtest.files import write_atomically
+from txtest.matchers import escape_character
 from txtest.model import Block, BlockResult, DocumentResult, Outcome
 from txtest.report import format_block
 
@@ -119,11 +120,4 @@ def _seconds(value: float) -> str:
 
 def _safe(text: str) -> str:
     """Text XML can hold: other characters as `\\xNN`/`\\uNNNN` escapes."""
-    return _XML_UNSAFE.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match[0])
-    if 0xDC80 <= code <= 0xDCFF:
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return _XML_UNSAFE.sub(escape_character, text)

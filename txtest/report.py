@@ -6,13 +6,13 @@ for, and colorama is never initialised here.
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from txtest.errors import InputError
+from txtest.matchers import escape_line, is_printable
 from txtest.model import (
     BlockResult,
     CommandResult,
@@ -44,11 +44,6 @@ _VERDICT_COLOURS = {
     "skipped": "yellow",
     "updated": "yellow",
 }
-# Control characters (tab included), DEL, C1 controls and surrogates (undecodable
-# bytes): shown escaped, as an `(esc)` line would hold them, never sent raw.
-_UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
-"""A wide class, compiled (by re's cache) only when a diff is shown."""
-_NAMED_ESCAPES = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
 
 
 def format_document(result: DocumentResult, *, color: bool, verbosity: int) -> str:
@@ -312,22 +307,14 @@ def _document_line(result: DocumentResult, color: bool) -> str:
 
 
 def _display(text: str) -> str:
-    """A line as it can be shown: unprintables escaped as in an `(esc)` line, long lines cut."""
-    if re.search(_UNPRINTABLE, text):
-        text = re.sub(_UNPRINTABLE, _escape, text.replace("\\", "\\\\")) + " (esc)"
+    """A line as it can be shown: unprintables escaped as an `(esc)` line has them, long lines cut.
+
+    Control characters and undecodable bytes are never sent raw to the terminal.
+    """
+    if not is_printable(text):
+        text = escape_line(text) + " (esc)"
     cut = len(text) - MAX_LINE
     return text if cut <= 0 else f"{text[:MAX_LINE]}... ({cut} chars cut)"
-
-
-def _escape(match: re.Match[str]) -> str:
-    """One unprintable character as a Python escape; an undecodable byte as `\\xNN`."""
-    char = match[0]
-    code = ord(char)
-    if char in _NAMED_ESCAPES:
-        return _NAMED_ESCAPES[char]
-    if 0xDC80 <= code <= 0xDCFF:
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
 
 
 def _paint(text: str, colour: str, color: bool) -> str:

@@ -57,8 +57,7 @@ def choose_mode(raw: bytes, mode: TermMode) -> TermMode:
 def screen_lines(raw: bytes, mode: TermMode) -> TermOutput:
     """Turn what a command wrote to the terminal into the lines compared."""
     data = raw.replace(b"\r\n", b"\n")
-    if mode is TermMode.AUTO:
-        mode = TermMode.RENDER if _needs_render(data) else TermMode.RAW
+    mode = choose_mode(data, mode)
     if mode is TermMode.RENDER:
         return render_screen(data)
     text = data.decode("utf-8", "surrogateescape")
