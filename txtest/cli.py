@@ -22,7 +22,6 @@ from txtest.model import (
     Block,
     Document,
     DocumentResult,
-    Frozen,
     RunOptions,
     TermMode,
 )
@@ -36,8 +35,8 @@ class Interrupted(BaseException):
     """SIGINT or SIGTERM arrived: unwind, killing every session on the way."""
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Settings(Frozen):
+@dataclass(frozen=True, slots=True)
+class Settings:
     """Everything the command line (and pyproject) said, checked."""
 
     paths: tuple[str, ...]

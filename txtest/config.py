@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from txtest.errors import InputError
-from txtest.model import DEFAULT_LANGS, Frozen, RunOptions, TermMode
+from txtest.model import DEFAULT_LANGS, RunOptions, TermMode
 
 # option name -> the Python types its value may have in TOML
 OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
@@ -30,8 +30,8 @@ OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
 _PATH_OPTIONS = ("workdir", "junit_xml")
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Config(Frozen):
+@dataclass(frozen=True, slots=True)
+class Config:
     """What pyproject.toml said: defaults for options, and paths to use when none are given."""
 
     defaults: Mapping[str, object] = field(default_factory=dict)

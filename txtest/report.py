@@ -18,7 +18,6 @@ from txtest.model import (
     CommandResult,
     DiffLine,
     DocumentResult,
-    Frozen,
     Location,
     Outcome,
 )
@@ -225,8 +224,8 @@ def _lost_lines(lost: str, actual: Sequence[str], color: bool) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class _Row(Frozen):
+@dataclass(frozen=True, slots=True)
+class _Row:
     """A diff line with the source lines it stands at on each side."""
 
     tag: str

@@ -21,7 +21,6 @@ from txtest.model import (
     Document,
     DocumentResult,
     FileFixture,
-    Frozen,
     Location,
     Outcome,
     RunOptions,
@@ -34,8 +33,8 @@ from txtest.terminal import screen_lines
 _PROMPT_VARIABLES = ("PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "HISTFILE", "ENV")
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class WorkArea(Frozen):
+@dataclass(frozen=True, slots=True)
+class WorkArea:
     """The directories one document runs in."""
 
     root: Path

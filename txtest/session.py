@@ -38,8 +38,6 @@ from types import TracebackType
 import pexpect
 from pexpect import pty_spawn
 
-from txtest.model import Frozen
-
 _READ_SIZE = 1 << 16
 _POLL = 0.05
 _COALESCE = 0.0003
@@ -55,8 +53,8 @@ class SessionError(RuntimeError):
     """The shell could not be started."""
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class RawRun(Frozen):
+@dataclass(frozen=True, slots=True)
+class RawRun:
     """What the session saw of one command."""
 
     output: bytes
@@ -65,8 +63,8 @@ class RawRun(Frozen):
     duration: float = 0.0
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Job(Frozen):
+@dataclass(frozen=True, slots=True)
+class Job:
     """A command to run, with its own time limit in seconds."""
 
     source: str

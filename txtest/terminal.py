@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from txtest.model import Frozen, TermMode
+from txtest.model import TermMode
 
 if TYPE_CHECKING:
     import pyte
@@ -34,8 +34,8 @@ _CURSOR_MOVE = re.compile(rb"\x1b\[\??([0-9;]*)([BeEHfdCaG`])")
 _LINE_START = re.compile(rb"[\r\n]")
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class TermOutput(Frozen):
+@dataclass(frozen=True, slots=True)
+class TermOutput:
     """The lines a command's output comes to under a terminal mode."""
 
     lines: tuple[str, ...]
@@ -127,8 +127,8 @@ def _screen_size(data: bytes) -> tuple[int, int]:
     return columns, feeds + min(down + row, MOVE_ALLOWANCE) + 2
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class _Moves(Frozen):
+@dataclass(frozen=True, slots=True)
+class _Moves:
     """How far CSI sequences can move the cursor within one line of output."""
 
     right: int = 0
