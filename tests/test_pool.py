@@ -1,11 +1,10 @@
-"""The -j pool: forked workers take task numbers from a pipe and send results back in order."""
+"""The -j pool: forked workers are handed task numbers and send results back, shown in order."""
 
 from __future__ import annotations
 
 import os
 import pickle
 import signal
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -43,10 +42,7 @@ def no_children_left() -> bool:
     return False
 
 
-def test_results_come_in_task_order_past_many_pipe_writes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # more task numbers than fit in one atomic write, and than the pipe holds at once
+def test_results_come_in_task_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "run_one", fake_result)
     tasks = fake_tasks(20_000)
     seen: list[tuple[int, int]] = []
@@ -60,7 +56,6 @@ def test_each_task_runs_once_across_workers(monkeypatch: pytest.MonkeyPatch) -> 
     def whose(
         path: Path, display: str, options: RunOptions, stop: StopFlag | None
     ) -> DocumentResult:
-        time.sleep(0.001)  # long enough that the worker is up before the numbers run out
         return DocumentResult(
             Document(path, display, DocFormat.MARKDOWN), keep_tmp=f"{display} {os.getpid()}"
         )
@@ -70,10 +65,11 @@ def test_each_task_runs_once_across_workers(monkeypatch: pytest.MonkeyPatch) -> 
     assert [str(result.keep_tmp).split()[0] for result in results] == [
         f"doc{i}.md" for i in range(300)
     ]
-    # this process runs documents too, beside one forked worker
+    # each worker is handed a document as soon as it starts
     workers = {str(result.keep_tmp).split()[1] for result in results}
-    assert str(os.getpid()) in workers
+    assert str(os.getpid()) not in workers
     assert len(workers) == 2
+    assert no_children_left()
 
 
 def raise_a_bug() -> None:
@@ -97,9 +93,8 @@ def test_a_worker_that_fails_is_reported_and_no_worker_is_left(
     def unlucky(
         path: Path, display: str, options: RunOptions, stop: StopFlag | None
     ) -> DocumentResult:
-        if os.getpid() != parent:  # in the worker
+        if os.getpid() != parent:  # in a worker
             mishap()
-        time.sleep(0.01)  # leave numbers in the pipe for the worker to take
         return fake_result(path, display, options)
 
     parent = os.getpid()
@@ -126,20 +121,26 @@ def test_fail_fast_hands_out_nothing_after_a_failure(monkeypatch: pytest.MonkeyP
     assert shown == sorted(shown, key=lambda name: int(name[3:-3]))
 
 
-def test_progress_counts_while_this_process_runs_a_long_document(tmp_path: Path) -> None:
-    # the first document is this process's own; the forked worker takes the rest
-    done_marker = tmp_path / "a-done"
-    slow = "".join("```console\n$ sleep 0.2\n```\n\n" for _ in range(4))
-    (tmp_path / "a.md").write_text(slow + f"```console\n$ touch {done_marker}\n```\n")
+def test_progress_counts_while_a_long_document_still_runs(tmp_path: Path) -> None:
+    # a.md ends only once the progress line has counted the four others
+    go, done_marker = tmp_path / "go", tmp_path / "a-done"
+    (tmp_path / "a.md").write_text(
+        f"```console\n$ for i in $(seq 400); do [ -e {go} ] && break; sleep 0.05; done\n```\n\n"
+        f"```console\n$ touch {done_marker}\n```\n"
+    )
     for name in "bcde":
         (tmp_path / f"{name}.md").write_text("```console\n$ echo fine\nfine\n```\n")
     calls: list[tuple[int, bool]] = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append((done, done_marker.exists()))
+        if done == 4:
+            go.touch()
+
     tasks = [(tmp_path / f"{name}.md", f"{name}.md", RunOptions()) for name in "abcde"]
-    results = results_of(
-        pool.run_all(tasks, 2, lambda done, total: calls.append((done, done_marker.exists())))
-    )
+    results = results_of(pool.run_all(tasks, 2, progress))
     assert [result.is_ok for result in results] == [True] * 5
-    assert (4, False) in calls, calls
+    assert calls == [(1, False), (2, False), (3, False), (4, False), (5, True)]
 
 
 def test_a_result_crosses_to_the_parent_intact(tmp_path: Path) -> None:
