@@ -6,7 +6,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
@@ -73,7 +73,7 @@ def _jobs(value: str) -> int:
     return int(value)
 
 
-def use_color(choice: str, stream: TextIO, environ: dict[str, str]) -> bool:
+def use_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
     """`--color`: always/never win; auto looks at NO_COLOR, FORCE_COLOR, then the terminal."""
     if choice != "auto":
         return choice == "always"
@@ -143,14 +143,15 @@ def command(
     quiet: bool,
     list_only: bool,
     junit_xml: str | None,
-) -> None:
+) -> Settings:
     """Run the shell transcripts in PATHs (Markdown, cram .t, directories) and diff their output.
 
     PATH:LINE runs only the block holding that line (and, unreported, what it depends on).
     """
     context = click.get_current_context()
+    given: _Given = context.obj
     verbose, quiet = _verbosity_flags(context, verbose, quiet)
-    paths = paths or tuple(context.obj or ())
+    paths = paths or given.paths
     if not paths:
         raise click.UsageError("name at least one PATH (or set paths in [tool.txtest])")
     try:
@@ -167,18 +168,54 @@ def command(
         )
     except OptionError as error:
         raise click.BadParameter(str(error), param_hint=error.option) from None
-    settings = Settings(
+    return Settings(
         paths=paths,
         run=run,
-        color=use_color(color, sys.stdout, dict(os.environ)),
+        color=use_color(color, given.out, given.environ),
         verbosity=1 if verbose else -1 if quiet else 0,
         list_only=list_only,
         jobs=_jobs(jobs),
         junit_xml=Path(junit_xml) if junit_xml else None,
-        progress=not quiet and sys.stdout.isatty(),
-        annotations=os.environ.get("GITHUB_ACTIONS") == "true",
+        progress=not quiet and given.out.isatty(),
+        annotations=given.environ.get("GITHUB_ACTIONS") == "true",
     )
-    sys.exit(execute(settings, sys.stdout, sys.stderr))
+
+
+@dataclass(frozen=True, slots=True)
+class _Given:
+    """What the command reads besides its arguments: pyproject's paths, stdout, the environment."""
+
+    paths: tuple[str, ...]
+    out: TextIO
+    environ: Mapping[str, str]
+
+
+def run(argv: Sequence[str], out: TextIO, err: TextIO, environ: Mapping[str, str]) -> int:
+    """The whole command, its streams and environment given: options, run, report; the status."""
+    try:
+        config = load_config(Path.cwd())
+    except InputError as error:
+        write_input_error(err, error, color=False)
+        return ExitCode.INPUT_ERROR
+    defaults = {
+        ("list_only" if key == "list" else key): value for key, value in config.defaults.items()
+    }
+    try:
+        with contextlib.redirect_stdout(out):  # --help and --version print through click.echo
+            settings = command.main(
+                args=list(argv),
+                prog_name="txtest",
+                default_map=defaults,
+                obj=_Given(config.paths, out, environ),
+                standalone_mode=False,
+            )
+    except click.ClickException as error:
+        error.show(file=err)
+        return error.exit_code
+    if isinstance(settings, int):  # --help, --version: click has printed it
+        return settings
+    assert isinstance(settings, Settings)
+    return execute(settings, out, err)
 
 
 def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
@@ -325,51 +362,29 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point: run the command, turning Ctrl-C and SIGTERM into a clean exit."""
-    try:
-        _run_command(argv)
-    except SystemExit as ending:
-        _leave(ending.code)
-    _leave(ExitCode.OK)
-
-
-def _run_command(argv: Sequence[str] | None) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     become_subreaper()
     try:
-        config = load_config(Path.cwd())
-    except InputError as error:
-        sys.stderr.write(f"{error}\n")
-        sys.exit(ExitCode.INPUT_ERROR)
-    defaults = {
-        ("list_only" if key == "list" else key): value for key, value in config.defaults.items()
-    }
-    try:
-        command.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="txtest",
-            default_map=defaults,
-            obj=config.paths,
-        )
+        args = sys.argv[1:] if argv is None else argv
+        code = run(args, sys.stdout, sys.stderr, os.environ)
     except Interrupted as interrupt:
         sys.stderr.write("txtest: interrupted; every session was stopped\n")
         signum = interrupt.args[0] if interrupt.args else signal.SIGINT
-        sys.exit(ExitCode.INTERRUPTED if signum == signal.SIGINT else 128 + signum)
+        code = ExitCode.INTERRUPTED if signum == signal.SIGINT else 128 + signum
     finally:
         reap_orphans()
+    _leave(code)
 
 
-def _leave(code: str | int | None) -> NoReturn:
-    """Flush and exit at once, skipping the interpreter's tear-down (about 8 ms).
+def _leave(code: int) -> NoReturn:
+    """Flush and exit at once, skipping the interpreter's tear-down.
 
     Every file txtest wrote is closed by now and every process it started is
     reaped; only stdout and stderr may still hold text.
     """
-    if isinstance(code, str):
-        sys.stderr.write(code + "\n")
-        code = ExitCode.FAILED
     for stream in (sys.stdout, sys.stderr):
         # the reader may have gone away (`txtest ... | head`), or the stream be closed
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
-    os._exit(int(code or 0))
+    os._exit(int(code))
