@@ -12,7 +12,7 @@ import pytest
 
 from txtest import pool
 from txtest.errors import InputError
-from txtest.model import DocFormat, Document, DocumentResult, RunOptions, StopFlag
+from txtest.model import DocFormat, Document, DocumentResult, Location, RunOptions, StopFlag
 
 
 def fake_tasks(count: int, **options: object) -> list[pool.Task]:
@@ -156,3 +156,16 @@ def test_a_result_crosses_to_the_parent_intact(tmp_path: Path) -> None:
     copy = pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
     assert copy == result
     assert type(copy.blocks[0].commands[0].run) is type(result.blocks[0].commands[0].run)
+
+
+def test_a_document_that_cannot_be_read_comes_back_as_its_input_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.md").write_bytes(b"fine\nbad \xff byte\n")
+    (tmp_path / "ok.md").write_text("```console\n$ echo fine\nfine\n```\n")
+    tasks = [(tmp_path / name, name, RunOptions()) for name in ("bad.md", "ok.md")]
+
+    bad, ok = list(pool.run_all(tasks, 2))
+
+    assert isinstance(bad, InputError)
+    assert bad.location == Location("bad.md", 2)
+    assert str(bad).startswith("bad.md:2: error: not valid UTF-8")
+    assert isinstance(ok, DocumentResult) and ok.is_ok

@@ -98,14 +98,17 @@ class _Plan:
     output: int
     """How many of lines are output (the rest is the `[N]` line)."""
     status: int
+    """The exit status written (or implied, when no `[N]` line is)."""
     cram: bool
     escaped: int = 0
+    """How many times lines of this plan were written as `(esc)` lines."""
 
     def edit(self) -> Edit:
         """The edit that writes lines in place of span."""
         old = self.old[self.kept :]
         keys = [_reading(line, self.prefix) for line in old]
-        matcher = SequenceMatcher(None, keys, [line.rstrip(_BLANKS) for line in self.lines])
+        new = [line.rstrip(_BLANKS) for line in self.lines]
+        matcher = SequenceMatcher(None, keys, new, autojunk=False)
         rows = list(self.old[: self.kept])
         for tag, low, high, first, stop in matcher.get_opcodes():
             if tag == "equal":
@@ -172,7 +175,9 @@ def _plan(
         old[-1], closing = head, old[-1][len(head) :]
     blank = block.prefix if cram else block.prefix.rstrip(_BLANKS)
     lines = output + tail
-    if [_reading(line, block.prefix) for line in old[kept:]] == [line.rstrip() for line in lines]:
+    if [_reading(line, block.prefix) for line in old[kept:]] == [
+        line.rstrip(_BLANKS) for line in lines
+    ]:
         return None
     span = Span(start, end)
     literals: list[str | None] = [None] * len(lines)
@@ -219,6 +224,7 @@ def _escape(plan: _Plan, number: int) -> None:
     if number < 0 or number >= plan.output:
         raise _unwritable(plan)
     plan.escaped += 1
+    before = list(plan.lines)
     targets = range(plan.output) if plan.escaped > _LINE_BY_LINE else (number,)
     for target in targets:
         safe = _escaped(plan.lines[target], plan.literals[target])
@@ -226,6 +232,8 @@ def _escape(plan: _Plan, number: int) -> None:
             _respell(plan)
             return
         plan.lines[target] = safe
+    if plan.lines == before:  # already as safe as it can be, and still misread
+        raise _unwritable(plan)
 
 
 def _unwritable(plan: _Plan) -> StaleDocument:
