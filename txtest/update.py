@@ -63,8 +63,9 @@ class Edit:
     lines: tuple[str, ...]
 
 
-class StaleDocument(ValueError):
-    """The file does not hold what was run, or its update would not read back as meant."""
+class CannotUpdate(ValueError):
+    """Why a document is left as it was: it changed since it was run, or its update would
+    not read back as meant."""
 
 
 # Planning
@@ -170,7 +171,7 @@ def _plan(
             old = [rows[start]]
         position = old[-1].find(_CLOSER)
         if position < 0:
-            raise StaleDocument("the hidden comment's '-->' is no longer where it was")
+            raise CannotUpdate("it changed while txtest ran (a hidden comment lost its '-->')")
         head = old[-1][:position].rstrip(_BLANKS)
         old[-1], closing = head, old[-1][len(head) :]
     blank = block.prefix if cram else block.prefix.rstrip(_BLANKS)
@@ -236,9 +237,9 @@ def _escape(plan: _Plan, number: int) -> None:
         raise _unwritable(plan)
 
 
-def _unwritable(plan: _Plan) -> StaleDocument:
+def _unwritable(plan: _Plan) -> CannotUpdate:
     line = plan.result.command.location.line
-    return StaleDocument(f"the output of line {line} cannot be written so that it reads back")
+    return CannotUpdate(f"the output of line {line} cannot be written so that it reads back")
 
 
 def _respell(plan: _Plan) -> None:
@@ -301,7 +302,7 @@ def _settle(
         try:
             document = parse_document(new_text, old.display, old.path, langs)
         except InputError as error:
-            raise StaleDocument(f"the updated text would not parse ({error.message})") from None
+            raise CannotUpdate(f"the updated text would not parse ({error.message})") from None
         misread = [(plan, _misread(plan, document)) for plan in plans]
         wrong = [(plan, number) for plan, number in misread if number is not None]
         if not wrong:
@@ -366,13 +367,13 @@ def update_document(
     try:
         text = document.path.read_bytes().decode("utf-8")
         if parse_document(text, document.display, document.path, langs) != document:
-            raise StaleDocument("it no longer holds what was run")
+            raise CannotUpdate("it changed while txtest ran")
         plans = _plans(result, [content for content, _ in split_rows(text.removeprefix(_BOM))])
         if not plans:
             return result
         new_text, new_document = _settle(result, text, plans, langs)
         write_atomically(document.path, new_text.encode("utf-8"))
-    except (OSError, UnicodeDecodeError, StaleDocument, InputError) as error:
+    except (OSError, UnicodeDecodeError, CannotUpdate, InputError) as error:
         return replace(result, update=Update(problem=_reason(error)))
     return _reread(result, new_document, plans)
 
@@ -385,7 +386,7 @@ def _reason(error: Exception) -> str:
         return "it is no longer valid UTF-8"
     if isinstance(error, InputError):
         return f"it changed while txtest ran ({error.message})"
-    return f"it changed while txtest ran ({error})"
+    return str(error)
 
 
 def _reread(result: DocumentResult, document: Document, plans: Sequence[_Plan]) -> DocumentResult:
