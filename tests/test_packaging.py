@@ -1,0 +1,156 @@
+"""End to end: the distributions `python -m build` makes, installed as a user installs them.
+
+One build (an sdist, then a wheel built from that sdist, as `python -m build`
+does by default) and one fresh virtual environment, without the system's or
+the checkout's packages, serve the whole module: the wheel and pytest are
+installed into it by pip, from the package index, with their dependencies.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+from conftest import base_env
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+INSTALL_TIMEOUT = 600.0
+RUN_TIMEOUT = 120.0
+DISTRIBUTION = "txtest-cli"
+
+DOCUMENT = """\
+# Demo
+
+```console
+$ echo hello
+hello
+```
+
+```console
+$ echo one
+two
+```
+"""
+
+REPORT = """\
+demo.md:9: FAILED
+    $ echo one
+--- expected
++++ actual
+@@ -10 +10 @@
+-two
++one
+"""
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder holding the sdist and the wheel built from the checkout."""
+    out = tmp_path_factory.mktemp("dist")
+    command = [sys.executable, "-m", "build", "--outdir", str(out), str(CHECKOUT)]
+    completed = subprocess.run(
+        command, env=clean_env(), capture_output=True, text=True, timeout=INSTALL_TIMEOUT
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def venv(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment holding the wheel and pytest: its bin folder."""
+    root = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True, timeout=RUN_TIMEOUT)
+    bin_dir = root / "bin"
+    pip = [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    completed = subprocess.run(
+        [*pip, str(only(dist, "*.whl")), "pytest"],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return bin_dir
+
+
+def clean_env(bin_dir: Path | None = None) -> dict[str, str]:
+    """The caller's environment without what would point Python at the checkout's venv."""
+    env = base_env()
+    for name in ("PYTHONPATH", "VIRTUAL_ENV", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+        env.pop(name, None)
+    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    if bin_dir is not None:
+        env["PATH"] = f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}"
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def only(folder: Path, pattern: str) -> Path:
+    found = sorted(folder.glob(pattern))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def run(bin_dir: Path, cwd: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=clean_env(bin_dir),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+
+
+def test_the_wheel_is_named_txtest_cli_with_an_spdx_licence(dist: Path) -> None:
+    wheel = only(dist, "*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        info = next(name for name in names if name.endswith(".dist-info/METADATA"))
+        metadata = Parser().parsestr(archive.read(info).decode("utf-8"))
+
+    assert metadata["Name"] == DISTRIBUTION
+    assert metadata["License-Expression"] == "MIT"
+    assert "Operating System :: POSIX" in metadata.get_all("Classifier", [])
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
+    assert "txtest/py.typed" in names
+
+
+def test_the_sdist_holds_the_package_and_its_texts_and_no_test_tree(dist: Path) -> None:
+    with tarfile.open(only(dist, "*.tar.gz")) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+
+    assert {"LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml"} <= names
+    assert "txtest/pytest_plugin.py" in names
+    assert not [name for name in names if name.startswith(("tests", "bench", "docs"))]
+
+
+def test_the_installed_command_runs_a_document(venv: Path, tmp_path: Path) -> None:
+    (tmp_path / "demo.md").write_text(DOCUMENT, encoding="utf-8")
+    where = run(venv, tmp_path, "python", "-c", "import txtest; print(txtest.__file__)")
+
+    command = run(venv, tmp_path, "txtest", "demo.md")
+    module = run(venv, tmp_path, "python", "-m", "txtest", "demo.md")
+
+    assert where.stdout.startswith(str(venv.parent)), where.stdout + where.stderr
+    for result in (command, module):
+        assert result.returncode == 1, result.stderr
+        assert result.stdout.startswith(REPORT)
+        assert result.stdout.endswith("1 passed, 1 failed\n")
+
+
+def test_the_installed_pytest_plugin_runs_a_document(venv: Path, tmp_path: Path) -> None:
+    (tmp_path / "demo.md").write_text(DOCUMENT, encoding="utf-8")
+
+    result = run(venv, tmp_path, "pytest", "-p", "no:cacheprovider", "--txtest", "demo.md", "-rA")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert REPORT in result.stdout
+    assert "PASSED demo.md:4" in result.stdout
+    assert "FAILED demo.md:9 - demo.md:9: expected 'two', got 'one'" in result.stdout
