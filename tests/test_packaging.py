@@ -16,36 +16,12 @@ from email.parser import Parser
 from pathlib import Path
 
 import pytest
-from conftest import base_env
+from conftest import DEMO_README, DEMO_README_FAILURE, base_env
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 INSTALL_TIMEOUT = 600.0
 RUN_TIMEOUT = 120.0
 DISTRIBUTION = "txtest-cli"
-
-DOCUMENT = """\
-# Demo
-
-```console
-$ echo hello
-hello
-```
-
-```console
-$ echo one
-two
-```
-"""
-
-REPORT = """\
-demo.md:9: FAILED
-    $ echo one
---- expected
-+++ actual
-@@ -10 +10 @@
--two
-+one
-"""
 
 
 @pytest.fixture(scope="module")
@@ -132,25 +108,25 @@ def test_the_sdist_holds_the_package_and_its_texts_and_no_test_tree(dist: Path) 
 
 
 def test_the_installed_command_runs_a_document(venv: Path, tmp_path: Path) -> None:
-    (tmp_path / "demo.md").write_text(DOCUMENT, encoding="utf-8")
+    (tmp_path / "README.md").write_text(DEMO_README, encoding="utf-8")
     where = run(venv, tmp_path, "python", "-c", "import txtest; print(txtest.__file__)")
 
-    command = run(venv, tmp_path, "txtest", "demo.md")
-    module = run(venv, tmp_path, "python", "-m", "txtest", "demo.md")
+    command = run(venv, tmp_path, "txtest", "README.md")
+    module = run(venv, tmp_path, "python", "-m", "txtest", "README.md")
 
     assert where.stdout.startswith(str(venv.parent)), where.stdout + where.stderr
     for result in (command, module):
         assert result.returncode == 1, result.stderr
-        assert result.stdout.startswith(REPORT)
+        assert result.stdout.startswith(DEMO_README_FAILURE)
         assert result.stdout.endswith("1 passed, 1 failed\n")
 
 
 def test_the_installed_pytest_plugin_runs_a_document(venv: Path, tmp_path: Path) -> None:
-    (tmp_path / "demo.md").write_text(DOCUMENT, encoding="utf-8")
+    (tmp_path / "README.md").write_text(DEMO_README, encoding="utf-8")
 
-    result = run(venv, tmp_path, "pytest", "-p", "no:cacheprovider", "--txtest", "demo.md", "-rA")
+    result = run(venv, tmp_path, "pytest", "-p", "no:cacheprovider", "--txtest", "README.md", "-rA")
 
     assert result.returncode == 1, result.stdout + result.stderr
-    assert REPORT in result.stdout
-    assert "PASSED demo.md:4" in result.stdout
-    assert "FAILED demo.md:9 - demo.md:9: expected 'two', got 'one'" in result.stdout
+    assert DEMO_README_FAILURE in result.stdout
+    assert "PASSED README.md:4" in result.stdout
+    assert "FAILED README.md:9 - README.md:9: expected 'two', got 'one'" in result.stdout
