@@ -199,6 +199,10 @@ def ensure_bench_venv(venv: Path) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([*pip, "cram", "prysk"], check=True)
     progress(f"installing txtest from {REPO} into {venv}")
+    # The distribution was called `txtest` before it became `txtest-cli`: drop a copy
+    # installed under the old name, whose files the new one would otherwise overlay.
+    uninstall = [str(bin_dir / "python"), "-m", "pip", "uninstall", "--quiet", "--yes", "txtest"]
+    subprocess.run(uninstall, check=True, stderr=subprocess.DEVNULL)
     subprocess.run([*pip, "--force-reinstall", "--no-deps", str(REPO)], check=True)
     subprocess.run([*pip, str(REPO)], check=True)
     return bin_dir
@@ -411,9 +415,8 @@ def describe_machine(
     ]
     if "txtest" in groups:
         commit = first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
-        rows.append(
-            ("txtest", f"{package_version(TXTEST.parent / 'python', 'txtest')}, commit {commit}")
-        )
+        version = package_version(TXTEST.parent / "python", "txtest-cli")
+        rows.append(("txtest", f"{version}, commit {commit}"))
     for name in ("cram", "prysk"):
         if name in groups:
             rows.append((name, package_version(bench_bin / "python", name)))
