@@ -8,6 +8,7 @@ installed into it by pip, from the package index, with their dependencies.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -22,13 +23,30 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 INSTALL_TIMEOUT = 600.0
 RUN_TIMEOUT = 120.0
 DISTRIBUTION = "txtest-cli"
+NOT_SOURCE = (
+    ".git",
+    ".venv",
+    ".bench",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+)
 
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The folder holding the sdist and the wheel built from the checkout."""
+    """The folder holding the sdist and the wheel built from (a copy of) the checkout.
+
+    The copy keeps what setuptools writes while it builds (`build/`, `*.egg-info`)
+    out of the checkout.
+    """
     out = tmp_path_factory.mktemp("dist")
-    command = [sys.executable, "-m", "build", "--outdir", str(out), str(CHECKOUT)]
+    source = tmp_path_factory.mktemp("source") / "txtest"
+    shutil.copytree(CHECKOUT, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
+    command = [sys.executable, "-m", "build", "--outdir", str(out), str(source)]
     completed = subprocess.run(
         command, env=clean_env(), capture_output=True, text=True, timeout=INSTALL_TIMEOUT
     )
