@@ -129,7 +129,7 @@ def _item_argument(config: pytest.Config, argument: str) -> str:
     if match is None or "::" in argument or (base / argument).exists():
         return argument
     path = Path(os.path.abspath(base / match["path"]))
-    if not path.is_file():
+    if not path.is_file() or path.suffix == ".py":
         return argument
     try:
         document = _read(config, path)
@@ -137,11 +137,12 @@ def _item_argument(config: pytest.Config, argument: str) -> str:
     except InputError:
         return match["path"]  # the document's own error shows when it is collected
     try:
-        picked = selected_blocks(document, options) or frozenset()
+        picked = selected_blocks(document, options)
     except InputError as error:
         raise pytest.UsageError(str(error)) from error
-    names = [item_name(document, document.blocks[index]) for index in sorted(picked)]
-    return f"{match['path']}::{names[0]}"
+    if not picked:  # a line either picks its block or is an error above
+        return argument
+    return f"{match['path']}::{item_name(document, document.blocks[min(picked)])}"
 
 
 def _uses_txtest_paths(config: pytest.Config) -> bool:
