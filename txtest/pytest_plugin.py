@@ -60,8 +60,8 @@ if TYPE_CHECKING:
 
 SKIP_REASON = "txtest: skip directive"
 DIST_MODE = "loadscope"
-"""xdist's mode when `-n` comes without one. It sends the items whose node ids agree
-up to the last `::` (for ours, the document) to one worker, and the controller
+"""xdist's mode when `-n` comes without one. It sends the items of one scope to one
+worker (for ours, the document: see pytest_xdist_make_scheduler), and the controller
 alone applies it. `loadgroup` would need the workers to know the mode, which they
 read from their own command line only, and it relies on xdist rewriting node ids,
 which pytest 9.2 no longer lets it do (pytest-xdist#1386): groups are lost."""
