@@ -242,7 +242,7 @@ def pyte_rendering(data: bytes) -> tuple[tuple[str, ...], bool]:
 
     from txtest.terminal import _draw_visible, _screen_size
 
-    class Screen(pyte.Screen):  # type: ignore[misc]
+    class Screen(pyte.Screen):
         def draw(self, text: str) -> None:
             _draw_visible(self, text, super().draw, wcwidth)
 

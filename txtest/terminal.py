@@ -41,6 +41,7 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _TOKEN = re.compile(
     r"""
       (?P<text> [^\x00-\x1f\x7f-\x9f]+ )
+    | (?P<style> \x1b\[ [0-9;:]* m )                    # SGR: colours are not compared
     | (?P<csi> \x1b\[ (?P<params>[0-?]*) (?P<intermediates>[ -/]*) (?P<final>[@-~]) )
     | (?P<broken> \x1b\[ [0-?]* [ -/]* )            # cut short by another byte: ignored
     | (?P<string> \x1b[]PX^_] [^\x07\x1b]* \x07? )  # OSC, DCS, SOS, PM, APC: ends at BEL or ESC
