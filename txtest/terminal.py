@@ -143,7 +143,7 @@ def _render_plain(text: str) -> TermOutput | None:
     plain = _SGR.sub("", text) if "\x1b" in text else text
     if _NOT_PLAIN.search(plain):
         return None
-    if not plain.isascii() and ("\t" in plain or not _all_cells_wide(plain)):
+    if not plain.isascii() and ("\t" in plain or not _all_take_cells(plain)):
         return None
     lines = plain.split("\n")
     if "\t" in plain:
@@ -152,7 +152,7 @@ def _render_plain(text: str) -> TermOutput | None:
     return _screen_output([line.rstrip(" ") for line in lines], cursor)
 
 
-def _all_cells_wide(text: str) -> bool:
+def _all_take_cells(text: str) -> bool:
     """Every non-ASCII character of text takes one or two cells of its own."""
     from wcwidth import wcwidth  # the width table pyte uses
 
@@ -241,8 +241,8 @@ class Terminal:
         """The start of an escape sequence cut off by the end of the bytes fed so far."""
         self._in_string = False
         """Inside an OSC, DCS, SOS, PM or APC string, whose text is not shown."""
-        self._saved: dict[int, tuple[int, int]] = {}
-        """Per screen (by id), the cursor saved by ESC 7, `?1048h` or `?1049h`."""
+        self._saved: dict[pyte.Screen, tuple[int, int]] = {}
+        """Per screen, the cursor saved by ESC 7, `?1048h` or `?1049h`."""
         self._plain_tabs = True
         """The tab stops are still every eight columns."""
         # Cells are shared: colours never reach the screen, so a character's cell is
@@ -358,7 +358,7 @@ class Terminal:
         elif sequence == "M":
             screen.reverse_index()
         elif sequence == "7":
-            self._saved[id(screen)] = self.cursor
+            self._saved[screen] = self.cursor
         elif sequence == "8":
             self._restore_cursor()
         elif sequence == "H":
@@ -373,7 +373,7 @@ class Terminal:
     def _restore_cursor(self) -> None:
         """Back to the saved cursor, or to the top left when none was saved."""
         screen = self._screen
-        screen.cursor.x, screen.cursor.y = self._saved.get(id(screen), (0, 0))
+        screen.cursor.x, screen.cursor.y = self._saved.get(screen, (0, 0))
         screen.ensure_hbounds()
         screen.ensure_vbounds()
 
@@ -398,7 +398,7 @@ class Terminal:
             self._switch(mode, enter=enable)
         elif private and mode == 1048:
             if enable:
-                self._saved[id(screen)] = self.cursor
+                self._saved[screen] = self.cursor
             else:
                 self._restore_cursor()
         elif private and mode == 7:  # autowrap
@@ -412,7 +412,7 @@ class Terminal:
             return
         leaving = self._screen
         if mode == 1049 and enter:
-            self._saved[id(self._main)] = self.cursor
+            self._saved[self._main] = self.cursor
             self._alternate.buffer.clear()
         elif mode == 1047 and not enter:
             self._alternate.buffer.clear()
