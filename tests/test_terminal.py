@@ -24,6 +24,7 @@ from txtest.terminal import (
     TermOutput,
     _render_on_screen,
     _render_plain,
+    _screen_size,
     choose_mode,
     render_screen,
     screen_lines,
@@ -240,14 +241,15 @@ def pyte_rendering(data: bytes) -> tuple[tuple[str, ...], bool]:
     import pyte
     from wcwidth import wcwidth
 
-    from txtest.terminal import _draw_visible, _screen_size
+    from txtest.terminal import _draw_visible
 
     class Screen(pyte.Screen):
         def draw(self, text: str) -> None:
             _draw_visible(self, text, super().draw, wcwidth)
 
     data = data.replace(b"\r\n", b"\n")
-    screen = Screen(*_screen_size(data))
+    size = _screen_size(data)
+    screen = Screen(size.columns, size.rows)
     pyte.Stream(screen).feed(data.decode("utf-8", "replace").replace("\n", "\r\n"))
     rows = [""] * screen.lines
     for y, row in screen.buffer.items():
@@ -264,6 +266,23 @@ def pyte_rendering(data: bytes) -> tuple[tuple[str, ...], bool]:
 def test_render_equals_pyte(data: bytes) -> None:
     output = screen_lines(data, TermMode.RENDER)
     assert (output.lines, output.no_eol) == pyte_rendering(data)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(outputs, max_size=6).map(b"\n".join), st.integers(min_value=0, max_value=30))
+def test_rows_read_off_between_pieces_are_the_rows_shown(data: bytes, piece: int) -> None:
+    output = _render_on_screen(data.replace(b"\r\n", b"\n"), piece)
+    assert (output.lines, output.no_eol) == pyte_rendering(data)
+
+
+def test_a_long_output_is_read_off_in_pieces() -> None:
+    raw = b"".join(b"\r%d%%\x1b[K\r\x1b[32mline %d\x1b[0m\n" % (n, n) for n in range(200_000))
+    size = _screen_size(raw)
+    terminal = Terminal(size.columns, size.rows)
+    terminal.feed(raw[: len(raw) // 2].replace(b"\n", b"\r\n"))
+    assert len(terminal.take_settled_rows(0, 0)) > 90_000
+    assert terminal.rows().count("") > 90_000
+    assert screen_lines(raw, TermMode.RENDER).lines[-1] == "line 199999"
 
 
 @settings(max_examples=300, deadline=None)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from txtest.model import Frozen, TermMode
 
@@ -53,6 +53,12 @@ _TOKEN = re.compile(
 _CUT_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|[ -/]*)")
 _STRING_END = re.compile(r"[\x07\x1b]")
 _NUMERIC_PARAMS = re.compile(r"\??[0-9;]*")
+PIECE = 1 << 16
+"""Output needing a screen is played in pieces of about this many bytes."""
+UNBOUNDED = 1 << 30
+"""The reach of output that can move the cursor to any row."""
+_UPWARD = re.compile(rb"\x1b\[([0-9;]*)[AFHfdrJ]|\x1b\[\?[0-9;]*[hl]|\x1b[M8c]")
+_ALTERNATE_MODE_FIELD = re.compile(rb"(?<![0-9])(?:47|1047|1048|1049)(?![0-9])")
 _CURSOR_MOVE = re.compile(rb"\x1b\[\??([0-9;]*)([BeEHfdCaG`])")
 _LINE_START = re.compile(rb"[\r\n]")
 
@@ -125,12 +131,62 @@ def render_screen(data: bytes) -> TermOutput:
     return _render_on_screen(data)
 
 
-def _render_on_screen(data: bytes) -> TermOutput:
-    """Render by playing the output on a Terminal, cell by cell."""
-    terminal = Terminal(*_screen_size(data))
-    terminal.feed(data.replace(b"\n", b"\r\n"))  # the terminal's onlcr
+def _render_on_screen(data: bytes, piece: int = PIECE) -> TermOutput:
+    """Render by playing the output on a Terminal, cell by cell.
+
+    It is played a piece at a time, and the rows that the rest of the output can no
+    longer reach are read off the screen as text in between: a cell takes some fifty
+    times the memory of the character it holds.
+    """
+    size = _screen_size(data)
+    terminal = Terminal(size.columns, size.rows)
+    pieces = _pieces(data.replace(b"\n", b"\r\n"), piece)  # the terminal's onlcr
+    settled: list[str] = []
+    for part, reach in zip(pieces, _reaches_after(pieces), strict=True):
+        terminal.feed(part)
+        if not size.may_scroll:  # a scroll would move the rows already read
+            settled += terminal.take_settled_rows(len(settled), reach)
     terminal.leave_alternate_screen()
-    return _screen_output(terminal.rows(), terminal.cursor)
+    return _screen_output(settled + terminal.rows()[len(settled) :], terminal.cursor)
+
+
+def _pieces(data: bytes, size: int) -> list[bytes]:
+    """data cut into pieces of at least size bytes, each ending a line (but the last)."""
+    pieces = []
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start + size)
+        end = len(data) if end < 0 else end + 1
+        pieces.append(data[start:end])
+        start = end
+    return pieces
+
+
+def _reaches_after(pieces: list[bytes]) -> list[int]:
+    """Per piece, how many rows above the cursor the pieces after it can move it to."""
+    reaches = [0] * len(pieces)
+    for index in range(len(pieces) - 1, 0, -1):
+        reaches[index - 1] = min(reaches[index] + _upward_reach(pieces[index]), UNBOUNDED)
+    return reaches
+
+
+def _upward_reach(piece: bytes) -> int:
+    """How many rows up a piece of output can move the cursor (UNBOUNDED: to any row)."""
+    reach = 0
+    for match in _UPWARD.finditer(piece):
+        sequence, final = match[0], match[0][-1:]
+        first = int(match[1].split(b";")[0] or 0) if match[1] is not None else 0
+        if final in b"AF":
+            reach += min(max(first, 1), 9999)
+        elif sequence == b"\x1bM":
+            reach += 1
+        elif final == b"J" and first == 0:
+            continue  # erases below the cursor only
+        elif final in b"hl" and not _ALTERNATE_MODE_FIELD.search(sequence):
+            continue  # a private mode that moves nothing
+        else:
+            return UNBOUNDED
+    return reach
 
 
 def _render_plain(text: str) -> TermOutput | None:
@@ -167,7 +223,16 @@ def _screen_output(rows: list[str], cursor: tuple[int, int]) -> TermOutput:
     return TermOutput(tuple(rows), no_eol=x > 0 and y == len(rows) - 1, escapes_left=False)
 
 
-def _screen_size(data: bytes) -> tuple[int, int]:
+class _Size(NamedTuple):
+    """The size of a screen to render on."""
+
+    columns: int
+    rows: int
+    may_scroll: bool
+    """So many cursor moves down that the rows were capped: the screen may scroll."""
+
+
+def _screen_size(data: bytes) -> _Size:
     """Columns and rows enough that no line wraps and nothing scrolls away."""
     feeds = sum(data.count(feed) for feed in (b"\n", b"\x0b", b"\x0c", b"\x1bD", b"\x1bE"))
     widest = down = column = row = 0
@@ -182,7 +247,8 @@ def _screen_size(data: bytes) -> tuple[int, int]:
             row = max(row, moves.row)
         widest = max(widest, cells)
     columns = max(MIN_COLUMNS, widest + min(column, MOVE_ALLOWANCE) + 1)
-    return columns, feeds + min(down + row, MOVE_ALLOWANCE) + 2
+    rows = feeds + min(down + row, MOVE_ALLOWANCE) + 2
+    return _Size(columns, rows, may_scroll=down + row > MOVE_ALLOWANCE)
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
@@ -266,9 +332,8 @@ class Terminal:
         screen = self._screen
         rows = [""] * screen.lines
         for y, row in screen.buffer.items():
-            if row and 0 <= y < screen.lines:
-                # A wide character's second cell holds "", so it comes out once.
-                rows[y] = "".join(row[x].data for x in range(max(row) + 1)).rstrip(" ")
+            if 0 <= y < screen.lines:
+                rows[y] = _row_text(row)
         return rows
 
     def feed(self, data: bytes) -> None:
@@ -283,6 +348,21 @@ class Terminal:
             text, self._pending = text[:cut], text[cut:]
         for token in _TOKEN.finditer(text, offset):
             self._play(token, text)
+
+    def take_settled_rows(self, start: int, reach: int) -> list[str]:
+        """Rows from start that output moving the cursor up at most reach rows leaves as
+        they are, as text, removed from the main screen (they read as blank after).
+
+        The row just above the cursor is kept too: pyte joins a combining character
+        drawn at the start of a row to the end of the row above.
+        """
+        screen = self._main
+        if self.on_alternate_screen or screen.margins is not None:
+            return []  # scrolling within margins moves rows above the cursor
+        end = screen.cursor.y - 1 - reach
+        rows = [_row_text(screen.buffer.pop(y, None)) for y in range(start, end)]
+        screen.dirty.clear()  # pyte's record of rows changed, which nothing here reads
+        return rows
 
     def leave_alternate_screen(self) -> None:
         """Show the main screen again, as a program does when it leaves the alternate one."""
@@ -478,6 +558,14 @@ _CSI_ACTIONS: dict[str, tuple[str, int]] = {
 
 _ALTERNATE_SCREEN_MODES = (47, 1047, 1049)
 _INSERT_MODE = 4
+
+
+def _row_text(row: Mapping[int, pyte.screens.Char] | None) -> str:
+    """A row's text up to its last non-space."""
+    if not row:
+        return ""
+    # A wide character's second cell holds "", so it comes out once.
+    return "".join(row[x].data for x in range(max(row) + 1)).rstrip(" ")
 
 
 def _draw_visible(
