@@ -518,7 +518,7 @@ def _updated_command(
         expected_span=Span(start, start + len(edit.lines)),
         exit_status=status,
     )
-    return replace(compare_command(command, result.run, exact_blank=cram), rewritten=True)
+    return replace(compare_command(command, result.run, cram=cram), rewritten=True)
 
 
 def _read_back(lines: tuple[str, ...], cram: bool) -> tuple[tuple[str, ...], int]:
