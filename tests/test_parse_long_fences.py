@@ -75,7 +75,7 @@ def shape(tokens: object) -> list[tuple[object, ...]]:
 
 
 def context(text: str) -> _Context:
-    return _Context("t.md", split_lines(text), frozenset())
+    return _Context("t.md", split_lines(text), ())
 
 
 def full(text: str) -> list[tuple[object, ...]]:

@@ -24,10 +24,11 @@ from txtest.model import (
     Document,
     DocumentResult,
     Frozen,
+    Note,
     RunOptions,
     TermMode,
 )
-from txtest.parse import read_document
+from txtest.parse import read_document, read_seconds
 from txtest.report import (
     count_blocks,
     format_document,
@@ -58,12 +59,15 @@ class Settings(Frozen):
     progress: bool = False
 
 
-def _positive(value: float | None, name: str) -> float | None:
-    if value is not None and not value > 0:
+def _seconds(value: str | None, name: str) -> float | None:
+    if value is None:
+        return None
+    seconds = read_seconds(value)
+    if seconds is None:
         raise click.BadParameter(
-            f"must be a positive number of seconds, not {value:g}", param_hint=name
+            f"must be a positive number of seconds, not {value!r}", param_hint=name
         )
-    return value
+    return seconds
 
 
 def _verbosity_flags(context: click.Context, verbose: bool, quiet: bool) -> tuple[bool, bool]:
@@ -128,7 +132,7 @@ def use_color(choice: str, stream: TextIO, environ: dict[str, str]) -> bool:
 @click.option(
     "-k", "keyword", metavar="TEXT", help="Run only blocks one of whose commands contains TEXT."
 )
-@click.option("--timeout", type=float, help="Per-command timeout in seconds (default 60).")
+@click.option("--timeout", metavar="SECONDS", help="Per-command timeout in seconds (default 60).")
 @click.option("--shell", metavar="PATH", help="The shell to run (bash-compatible; default bash).")
 @click.option("--lang", metavar="LIST", help="Comma-separated info-string words that mark a block.")
 @click.option(
@@ -156,7 +160,7 @@ def command(
     jobs: str,
     fail_fast: bool,
     keyword: str | None,
-    timeout: float | None,
+    timeout: str | None,
     shell: str | None,
     lang: str | None,
     workdir: str | None,
@@ -180,7 +184,7 @@ def command(
     settings = Settings(
         paths=paths,
         run=RunOptions(
-            timeout=_positive(timeout, "--timeout") or 60.0,
+            timeout=_seconds(timeout, "--timeout") or 60.0,
             shell=shell or "bash",
             term=TermMode(term) if term else None,
             workdir=Path(workdir) if workdir else None,
@@ -208,7 +212,17 @@ def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
     if settings.list_only:
         return list_all(settings, targets, errors, out, err)
     results = run_all(settings, targets, out, err)
+    if settings.verbosity >= 0:
+        err.writelines(f"{note}\n" for note in unmarked_notes([r.document for r in results]))
     return finish(settings, results, errors, out)
+
+
+def unmarked_notes(documents: Sequence[Document]) -> list[Note]:
+    """When no document holds a block: the first fence of another language with `$ ` lines."""
+    if any(document.blocks for document in documents):
+        return []
+    first = next((doc.unmarked for doc in documents if doc.unmarked is not None), None)
+    return [] if first is None else [first]
 
 
 def list_all(
@@ -228,6 +242,10 @@ def list_all(
         except InputError as error:
             errors.append(error)
             err.write(format_input_error(error, color=settings.color) + "\n")
+    if settings.verbosity >= 0:
+        parsed = [document for _, document in documents]
+        notes = [note for document in parsed for note in document.notes]
+        err.writelines(f"{note}\n" for note in [*notes, *unmarked_notes(parsed)])
     out.write(list_documents(documents, settings.run, errors))
     return ExitCode.INPUT_ERROR if errors else ExitCode.OK
 
@@ -264,6 +282,8 @@ def _progress_writer(out: TextIO) -> pool.Progress:
 
 
 def _show(settings: Settings, result: DocumentResult, out: TextIO, err: TextIO) -> None:
+    if settings.verbosity >= 0:
+        err.writelines(f"{note}\n" for note in result.document.notes)
     if result.error is not None:
         err.write(result.error + "\n")
         return

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import enum
 import math
+import os
 import posixpath
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +53,7 @@ _HIDDEN_OPENING = "<!-- txtest"
 _DIRECTIVE = re.compile(r"<!--\s*txtest:(?P<words>(?:(?!-->).)*)-->", re.DOTALL)
 _TXTEST_COMMENT = re.compile(r"<!--\s*txtest(?![\w-])")
 _CONTAINER_MARKER = re.compile(r"[^>\s]")
-_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_SECONDS = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _SESSION_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _KNOWN_DIRECTIVES = "skip, timeout=SECONDS, session=NAME, term=auto|render|strip|raw, file=PATH"
 _TERM_MODES = ", ".join(mode.value for mode in TermMode)
@@ -98,7 +100,8 @@ class _Context(Frozen):
 
     display: str
     lines: Sequence[str]
-    langs: frozenset[str]
+    langs: tuple[str, ...]
+    """Info-string words that mark a console block, lower-case, in the order given."""
 
     def at(self, index: int) -> Location:
         """The location of a 0-based source line index."""
@@ -116,11 +119,27 @@ def split_lines(text: str) -> list[str]:
 def read_document(path: Path, display: str, langs: tuple[str, ...] = DEFAULT_LANGS) -> Document:
     """Read the document at path and parse it; display is how messages name it."""
     try:
-        data = path.read_bytes()
+        data = _read_regular_file(path)
     except OSError as error:
         reason = error.strerror or str(error)
         raise InputError(f"cannot read the document: {reason}", path=display) from None
+    if data is None:
+        message = "not a regular file (a FIFO or a device): txtest reads documents from files"
+        raise InputError(message, path=display)
     return parse_document(_decode(data, display), display, path, langs)
+
+
+def _read_regular_file(path: Path) -> bytes | None:
+    """The file's bytes; None, without reading, when it is not a regular file.
+
+    Opened without blocking and checked once open, so a FIFO (or a symlink to
+    /dev/zero) put in a document's place is never waited on nor read.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return handle.read()
 
 
 def _decode(data: bytes, display: str) -> str:
@@ -186,7 +205,7 @@ def _parse_markdown(
     text: str, display: str, langs: tuple[str, ...]
 ) -> tuple[tuple[Item, ...], tuple[Note, ...], Note | None]:
     """The blocks and file fixtures of a Markdown document, in source order, and its notes."""
-    context = _Context(display, split_lines(text), frozenset(lang.lower() for lang in langs))
+    context = _Context(display, split_lines(text), tuple(lang.lower() for lang in langs))
     found: list[Item | _BlockDraft] = []
     notes: list[Note] = []
     unmarked: Note | None = None
@@ -225,14 +244,15 @@ def _unmarked_note(token: _BlockToken, context: _Context) -> Note | None:
     """A note on a fence of another language whose lines start with `$ `, else None."""
     if not any(line.startswith("$ ") for line in split_lines(token.content)):
         return None
-    word = token.info.split()[0] if token.info.split() else ""
-    fence = f"{token.markup}{word}" if word else f"this {token.markup} fence (no language)"
-    widen = f"; or run such fences with --lang {','.join(sorted(context.langs))},{word}"
+    words = token.info.split()
+    marked = f"a fence marked {token.markup}{words[0]}" if words else "a fence with no language"
     message = (
-        f"no console block found, but {fence} holds lines starting with '$ ': "
-        f"txtest runs only fences marked {', '.join(sorted(context.langs))}; "
-        f"write {token.markup}console to run it" + (widen if word else "")
+        f"no console block found, but {marked} here holds lines starting with '$ '. "
+        f"txtest runs only fences marked {', '.join(context.langs)}: "
+        f"write {token.markup}console to run this one"
     )
+    if words:
+        message += f", or widen the list: --lang {','.join(context.langs)},{words[0].lower()}"
     return Note(context.at(_start(token)), message)
 
 
@@ -625,12 +645,19 @@ def _value_problem(name: str, value: str | None) -> str | None:
 
 def _timeout_problem(value: str | None) -> str | None:
     """What is wrong with a `timeout=` value, or None."""
-    if value is not None and _SECONDS.fullmatch(value):
-        seconds = float(value)
-        if seconds > 0 and math.isfinite(seconds):
-            return None
+    if value is not None and read_seconds(value) is not None:
+        return None
     written = "timeout" if value is None else f"timeout={value}"
     return f"{written}: give a positive number of seconds, e.g. timeout=5 or timeout=0.5"
+
+
+def read_seconds(text: str) -> float | None:
+    """A timeout as written (`timeout=`, `--timeout`, pyproject.toml): a positive, finite
+    number of seconds, fractions allowed; None for anything else (0, -1, inf, nan)."""
+    if not _SECONDS.fullmatch(text.strip()):
+        return None
+    seconds = float(text)
+    return seconds if seconds > 0 and math.isfinite(seconds) else None
 
 
 def _session_problem(value: str | None) -> str | None:
