@@ -12,7 +12,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from txtest.matchers import ExpectedLine, compile_line, is_literal, is_printable, spell_line
+from txtest.matchers import (
+    NO_EOL_SUFFIX,
+    ExpectedLine,
+    compile_line,
+    is_literal,
+    is_printable,
+    spell_line,
+)
 from txtest.model import Command, CommandResult, CommandRun, DiffLine, Frozen
 
 _BLANKS = " \t"
@@ -50,6 +57,9 @@ class _Sides(Frozen):
     """Actual lines with trailing spaces and tabs removed."""
     no_eol: bool
     """The output's last line has no newline (never set for empty output)."""
+    cram: bool = False
+    """cram's rules: a `(re)`, `(glob)` or `(esc)` line is matched against an
+    unterminated last line followed by ` (no-eol)`, as cram writes it."""
 
 
 class _Op(NamedTuple):
@@ -75,13 +85,14 @@ def compare_output(
     """Compare expected lines as written with a command's actual output lines.
 
     `cram`: cram's rules (SPEC §9): empty lines at the end count, `(re)` is
-    cram's, and a pattern that does not compile matches only its own text.
+    cram's, a pattern that does not compile matches only its own text, and a
+    pattern meets an unterminated last line as its text followed by ` (no-eol)`.
     """
     lines = _trim_actual(actual, cram)
     no_eol = no_eol and bool(lines) and len(lines) == len(actual)
     if _equal_plain_text(expected, lines, no_eol):
         return Comparison(True, (), expected)
-    sides = _Sides(expected, _prepare(expected, cram), lines, no_eol)
+    sides = _Sides(expected, _prepare(expected, cram), lines, no_eol, cram)
     if _matches(sides):
         return Comparison(True, (), expected)
     ops = _align(sides)
@@ -178,6 +189,8 @@ def _ok(sides: _Sides, index: int, position: int) -> bool:
         if not unterminated:
             return line.is_text_of(actual)
         return index == len(sides.expected) - 1 and line.matches(actual)
+    if unterminated and sides.cram:
+        return line.matches(actual + NO_EOL_SUFFIX)
     return not unterminated and line.matches(actual)
 
 

@@ -18,6 +18,7 @@ _BLANKS = " \t"
 _ELLIPSIS = "..."
 _WILDCARD = "[..]"
 _NO_EOL = "no-eol"
+NO_EOL_SUFFIX = " (no-eol)"
 
 # Control characters other than newline (tab included), DEL, C1 controls and
 # surrogates (undecodable bytes arrive as U+DC80..U+DCFF). Compiled when first
@@ -120,7 +121,8 @@ def compile_line(text: str, *, cram: bool = False) -> ExpectedLine:
     """Compile one expected line as written; a bad pattern raises PatternError.
 
     With `cram`, a `(re)` is cram's (`re.match` of the pattern followed by
-    `\\Z`) and one that does not compile matches only its own text (SPEC §9).
+    `\\Z`), one that does not compile matches only its own text (SPEC §9), and
+    ` (no-eol)` before the pattern's marker is part of the pattern, as cram reads it.
     """
     body = text.rstrip(_BLANKS)
     if body == _ELLIPSIS:
@@ -128,6 +130,12 @@ def compile_line(text: str, *, cram: bool = False) -> ExpectedLine:
     if is_literal(body):
         return ExpectedLine(text, literal=body)
     body, marker, no_eol = _split_markers(body)
+    if cram and no_eol and marker is not None and not text.rstrip(_BLANKS).endswith(NO_EOL_SUFFIX):
+        # `P (no-eol) (re)`: cram knows no (no-eol) marker; it adds ` (no-eol)` to
+        # an unterminated last line, and the pattern meets that text (compare's
+        # cram rules). `P (re) (no-eol)`, as update writes it, keeps its meaning.
+        body, marker = _take_marker(text.rstrip(_BLANKS), tuple(_MARKED_KINDS))
+        no_eol = False
     kind = _MARKED_KINDS.get(marker or "", MatchKind.PLAIN)
     if kind is MatchKind.RE and cram:
         try:

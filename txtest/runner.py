@@ -239,7 +239,7 @@ def _run_segment(
     exact = sessions.document.format is DocFormat.CRAM
     runnable = [(block, reported) for block, reported in segment if not block.skipped]
     jobs = [
-        Job(command.source, block.directives.timeout or options.timeout)
+        Job(_typed(command.source, exact), block.directives.timeout or options.timeout)
         for block, _ in runnable
         for command in block.commands
     ]
@@ -257,6 +257,15 @@ def _run_segment(
         if not result.is_ok and options.fail_fast and stop is not None:
             stop.set()
         yield result
+
+
+def _typed(source: str, cram: bool) -> str:
+    """What the session runs for a command: in cram, as under cram, `$?` starts at 0.
+
+    (cram runs its own `echo` between the commands of a test, so `$?` never
+    carries over; a Markdown session keeps it, as a terminal does.)
+    """
+    return f"\\builtin :\n{source}" if cram else source
 
 
 def _finish_block(
