@@ -146,8 +146,8 @@ def test_symlink_loops_are_passed_over_in_a_walk(tmp_path: Path) -> None:
     assert named.status == 2 and named.stderr.startswith("docs/loop.md: error: ")
 
 
-BAD_SECONDS = ["inf", "nan", "0", "-1", "1e999", "soon"]
-GOOD_SECONDS = ["0.5", "2", ".5", "1e1"]
+BAD_SECONDS = ["inf", "nan", "0", "-1", "1e3", "soon"]
+GOOD_SECONDS = ["0.5", "2", ".5", "3."]
 
 
 @pytest.mark.parametrize("value", BAD_SECONDS)

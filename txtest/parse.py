@@ -53,7 +53,7 @@ _HIDDEN_OPENING = "<!-- txtest"
 _DIRECTIVE = re.compile(r"<!--\s*txtest:(?P<words>(?:(?!-->).)*)-->", re.DOTALL)
 _TXTEST_COMMENT = re.compile(r"<!--\s*txtest(?![\w-])")
 _CONTAINER_MARKER = re.compile(r"[^>\s]")
-_SECONDS = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 _SESSION_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _KNOWN_DIRECTIVES = "skip, timeout=SECONDS, session=NAME, term=auto|render|strip|raw, file=PATH"
 _TERM_MODES = ", ".join(mode.value for mode in TermMode)
