@@ -22,7 +22,7 @@ def compare(
     exact_blank: bool = False,
 ) -> Comparison:
     """Compare with the defaults a Markdown document has."""
-    return compare_output(expected, actual, no_eol=no_eol, exact_blank=exact_blank)
+    return compare_output(expected, actual, no_eol=no_eol, cram=exact_blank)
 
 
 def shown(comparison: Comparison) -> list[str]:
@@ -273,6 +273,37 @@ def test_actual_line_that_looks_like_a_pattern_is_escaped() -> None:
     assert_passes(compare(result.updated, ("result (re)",)), result.updated)
 
 
+def test_actual_line_that_is_a_bad_regex_is_escaped() -> None:
+    result = compare((), ("a( (re)",))
+    assert result.updated == ("a( (re) (esc)",)
+    assert_passes(compare(result.updated, ("a( (re)",)), result.updated)
+
+
+@pytest.mark.parametrize("cram", [False, True])
+@pytest.mark.parametrize(
+    "line", ["foo\\Z bar (re)", "a* (glob)", "x (esc)", "done (no-eol)", "v[..] (re)"]
+)
+def test_an_expected_line_matches_its_own_text_first(line: str, cram: bool) -> None:
+    assert compare_output((line,), (line,), no_eol=False, cram=cram).matched
+
+
+def test_cram_regex_is_re_match_with_end_anchor() -> None:
+    # re.match("a|b\\Z") accepts "ab" (the first branch has no anchor); fullmatch does not
+    assert compare_output(("a|b (re)",), ("ab",), no_eol=False, cram=True).matched
+    assert not compare_output(("a|b (re)",), ("ab",), no_eol=False).matched
+
+
+def test_cram_bad_regex_matches_only_its_own_text() -> None:
+    assert compare_output(("a( (re)",), ("a( (re)",), no_eol=False, cram=True).matched
+    assert not compare_output(("a( (re)",), ("a(",), no_eol=False, cram=True).matched
+
+
+def test_cram_printed_status_line_matches_an_expected_status() -> None:
+    printed = CommandRun(actual=("out", "[1]"), exit_status=0)
+    assert compare_command(command(("out",), 1), printed, cram=True).is_ok
+    assert not compare_command(command(("out",), 1), printed).is_ok
+
+
 # compare_command -------------------------------------------------------------
 
 
@@ -323,7 +354,7 @@ def test_compare_command_does_not_update_a_lost_session() -> None:
 def test_compare_command_cram_blank_lines_are_exact() -> None:
     run = CommandRun(("a", ""))
     assert compare_command(command(("a",)), run).output_ok
-    assert not compare_command(command(("a",)), run, exact_blank=True).output_ok
+    assert not compare_command(command(("a",)), run, cram=True).output_ok
 
 
 # Update makes the output pass --------------------------------------------------

@@ -55,6 +55,7 @@ def test_a_pyproject_folder_is_not_a_file(tmp_path: Path) -> None:
 
 
 def test_every_option_key(tmp_path: Path) -> None:
+    (tmp_path / "work").mkdir()
     pyproject(
         tmp_path,
         "[tool.txtest]\n"
@@ -119,6 +120,7 @@ def test_paths_relative_to_the_pyproject_folder(tmp_path: Path) -> None:
     )
     start = tmp_path / "docs" / "guide"
     start.mkdir(parents=True)
+    (tmp_path / "sandbox").mkdir()
     config = load_config(start)
     assert config.paths == ("..", os.path.join("..", "..", "README.md"))
     assert config.defaults["workdir"] == os.path.join("..", "..", "sandbox")
@@ -311,20 +313,40 @@ def test_junit_xml_from_pyproject(ws: Workspace) -> None:
 @pytest.mark.parametrize(
     ("body", "named"),
     [
-        ("bogus = 1", "'bogus'"),
-        ('timeout = "soon"', "timeout"),
-        ("jobs = 0", "--jobs"),
-        ('workdir = "no-such-dir"', "--workdir"),
-        ('paths = "docs"', "paths"),
+        ("[tool.txtest]\nbogus = 1", "'bogus'"),
+        ('[tool.txtest]\ntimeout = "soon"', "timeout"),
+        ("[tool.txtest]\ntimeout = inf", "timeout = inf"),
+        ("[tool.txtest]\ntimeout = nan", "timeout = nan"),
+        ("[tool.txtest]\ntimeout = 0", "timeout = 0"),
+        ("[tool.txtest]\ntimeout = -3", "timeout = -3"),
+        ("[tool.txtest]\njobs = 0", "jobs = 0"),
+        ('[tool.txtest]\njobs = "many"', "jobs = 'many'"),
+        ('[tool.txtest]\nterm = "fancy"', "term = 'fancy'"),
+        ('[tool.txtest]\ncolor = "pink"', "color = 'pink'"),
+        ("[tool.txtest]\nlang = []", "lang = []"),
+        ('[tool.txtest]\nworkdir = "no-such-dir"', "workdir = 'no-such-dir'"),
+        ('[tool.txtest]\npaths = "docs"', "paths"),
+        ("tool = 3", "tool = 3"),
+        ("[tool]\ntxtest = 3", "tool.txtest = 3"),
+        ("[tool.txtest\n", "not valid TOML"),
     ],
 )
 def test_bad_pyproject_is_an_input_error(ws: Workspace, body: str, named: str) -> None:
-    pyproject(ws.root, f"[tool.txtest]\n{body}\n")
+    pyproject(ws.root, f"{body}\n")
     ws.write("a.md", PASSING)
     run = ws.run("a.md")
     assert run.status == 2
-    assert named in run.stderr
+    assert run.stderr.startswith("pyproject.toml: error: ") and named in run.stderr
     assert run.stdout == ""
+    run.assert_clean()
+
+
+def test_a_pyproject_that_is_not_utf8_is_an_input_error(ws: Workspace) -> None:
+    (ws.root / "pyproject.toml").write_bytes(b'[tool.txtest]\nshell = "\xff"\n')
+    ws.write("a.md", PASSING)
+    run = ws.run("a.md")
+    assert run.status == 2
+    assert run.stderr == "pyproject.toml: error: not valid UTF-8 (byte 0xff); save it as UTF-8\n"
     run.assert_clean()
 
 

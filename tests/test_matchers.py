@@ -289,6 +289,7 @@ def test_escape_line(line: str, escaped: str) -> None:
         ("a\tb", False, "a\\tb (esc)"),
         ("a\tb", True, "a\\tb (esc) (no-eol)"),
         ("output (re)", False, "output (re) (esc)"),
+        ("a( (re)", False, "a( (re) (esc)"),
         ("f(x) = y", False, "f(x) = y"),
         ("done (no-eol)", False, "done \\x28no-eol) (esc)"),
         ("a[..]b", False, "a[..]b"),

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from txtest.parse import _simple_fences, _tokens, split_lines
+from txtest.parse import _Context, _simple_fences, _tokens, split_lines
 
 LONG = 300
 PIECES = [
@@ -74,6 +74,10 @@ def shape(tokens: object) -> list[tuple[object, ...]]:
     ]
 
 
+def context(text: str) -> _Context:
+    return _Context("t.md", split_lines(text), ())
+
+
 def full(text: str) -> list[tuple[object, ...]]:
     return shape(MarkdownIt("commonmark").parse(text))
 
@@ -82,14 +86,14 @@ def full(text: str) -> list[tuple[object, ...]]:
 @given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=6))
 def test_skeleton_parse_equals_full_parse(pieces: list[str]) -> None:
     text = "".join(pieces)
-    assert shape(_tokens(text, split_lines(text))) == full(text)
+    assert shape(_tokens(text, context(text))) == full(text)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(SIMPLE_PIECES), min_size=1, max_size=8))
 def test_simple_reading_equals_full_parse(pieces: list[str]) -> None:
     text = "".join(pieces)
-    assert shape(_tokens(text, split_lines(text))) == full(text)
+    assert shape(_tokens(text, context(text))) == full(text)
 
 
 def test_a_simple_document_is_read_without_markdown_it() -> None:
@@ -114,6 +118,6 @@ def test_a_list_makes_the_document_not_simple() -> None:
 
 def test_a_long_fence_keeps_its_lines_and_body() -> None:
     text = "- x\n\n```console\n$ seq 3\n" + "1\n" * LONG + "```\nafter\n"
-    fence = next(t for t in _tokens(text, split_lines(text)) if t.type == "fence")
+    fence = next(t for t in _tokens(text, context(text)) if t.type == "fence")
     assert fence.map == [2, LONG + 5]
     assert fence.content == "$ seq 3\n" + "1\n" * LONG

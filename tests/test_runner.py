@@ -159,10 +159,29 @@ def test_markdown_environment(tmp_path: Path) -> None:
     }
     assert (env["TESTDIR"], env["TESTFILE"]) == (str(tmp_path.resolve()), "doc.md")
     assert Path(env["HOME"]).is_dir() and not Path(env["HOME"]).is_relative_to(env["TESTTMP"])
+    tmpdir = Path(env["TMPDIR"])
+    assert tmpdir.is_dir() and not tmpdir.is_relative_to(env["TESTTMP"])
+    assert not any(tmpdir.iterdir())
+    shutil.rmtree(area.root)
 
 
-def test_cram_environment(tmp_path: Path) -> None:
+def test_mktemp_leaves_nothing_behind(tmp_path: Path) -> None:
+    doc = document(tmp_path, console("$ mktemp -d; mktemp"))
+    result = run_document(doc, RunOptions())
+    made = [Path(line) for line in result.blocks[0].commands[0].run.actual]
+    assert len(made) == 2 and all(path.name.startswith("tmp.") for path in made)
+    assert not any(path.exists() or path.parent.exists() for path in made)
+
+
+@pytest.mark.parametrize("shell", ["bash", "/bin/bash"])
+def test_cram_environment(tmp_path: Path, shell: str) -> None:
     doc = document(tmp_path, "  $ true\n", name="doc.t")
+    area = make_work_area(None, "doc.t", "tmp")
+    env = session_env(doc, area, shell)
+    assert Path(env["TESTSHELL"]).is_absolute()
+    assert Path(env["TESTSHELL"]).resolve() == Path(shutil.which("bash") or "").resolve()
+    assert env["TMPDIR"] == str(Path(env["CRAMTMP"], "tmp")) and Path(env["TMPDIR"]).is_dir()
+    shutil.rmtree(area.root)
     env = session_env(doc, make_work_area(None), "/bin/bash")
     assert [env[key] for key in ("LANG", "LC_ALL", "LANGUAGE", "TZ", "TESTSHELL")] == [
         "C",
@@ -172,7 +191,7 @@ def test_cram_environment(tmp_path: Path) -> None:
         "/bin/bash",
     ]
     assert env["CDPATH"] == "" and env["GREP_OPTIONS"] == "" and "CRAMTMP" in env
-    assert env["TERM"] == "xterm" and env["TMPDIR"] == env["CRAMTMP"]
+    assert env["TERM"] == "xterm"
 
 
 def test_cram_testtmp_is_named_after_the_test(tmp_path: Path) -> None:

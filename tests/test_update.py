@@ -109,9 +109,7 @@ def results_for(path: Path, runs: Sequence[CommandRun], reported: bool = True) -
     pending = iter(runs)
     blocks: list[BlockResult] = []
     for block in document.blocks:
-        commands = tuple(
-            compare_command(c, next(pending), exact_blank=exact) for c in block.commands
-        )
+        commands = tuple(compare_command(c, next(pending), cram=exact) for c in block.commands)
         passed = all(command.is_ok for command in commands)
         outcome = Outcome.PASSED if passed else Outcome.FAILED
         blocks.append(BlockResult(block, outcome, commands, reported))

@@ -242,7 +242,7 @@ def replay(path: Path, first: DocumentResult) -> tuple[DocumentResult, bool]:
         command.command.source for block in first.blocks for command in block.commands
     ]
     passed = all(
-        compare_command(command, run, exact_blank=cram).is_ok
+        compare_command(command, run, cram=cram).is_ok
         for command, run in zip(commands, runs, strict=True)
     )
     return DocumentResult(document), passed

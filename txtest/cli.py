@@ -22,6 +22,7 @@ from txtest.model import (
     Block,
     Document,
     DocumentResult,
+    Note,
     RunOptions,
     TermMode,
 )
@@ -104,7 +105,7 @@ def use_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
 @click.option(
     "-k", "keyword", metavar="TEXT", help="Run only blocks one of whose commands contains TEXT."
 )
-@click.option("--timeout", type=float, help="Per-command timeout in seconds (default 60).")
+@click.option("--timeout", metavar="SECONDS", help="Per-command timeout in seconds (default 60).")
 @click.option("--shell", metavar="PATH", help="The shell to run (bash-compatible; default bash).")
 @click.option("--lang", metavar="LIST", help="Comma-separated info-string words that mark a block.")
 @click.option(
@@ -132,7 +133,7 @@ def command(
     jobs: str,
     fail_fast: bool,
     keyword: str | None,
-    timeout: float | None,
+    timeout: str | None,
     shell: str | None,
     lang: str | None,
     workdir: str | None,
@@ -226,11 +227,21 @@ def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
     if settings.list_only:
         return list_all(settings, targets, errors, out, err)
     results = run_all(settings, targets, errors, out, err)
+    if settings.verbosity >= 0:
+        err.writelines(f"{note}\n" for note in unmarked_notes([r.document for r in results]))
     report_failed = not write_extras(settings, results, errors, out, err)
     write_summary(out, results, verbosity=settings.verbosity)
     if report_failed or errors or any(result.error is not None for result in results):
         return ExitCode.INPUT_ERROR
     return ExitCode.FAILED if any(not result.is_ok for result in results) else ExitCode.OK
+
+
+def unmarked_notes(documents: Sequence[Document]) -> list[Note]:
+    """When no document holds a block: the first fence of another language with `$ ` lines."""
+    if any(document.blocks for document in documents):
+        return []
+    first = next((doc.unmarked for doc in documents if doc.unmarked is not None), None)
+    return [] if first is None else [first]
 
 
 def list_all(
@@ -250,6 +261,10 @@ def list_all(
         except InputError as error:
             errors.append(error)
             write_input_error(err, error, color=settings.color)
+    if settings.verbosity >= 0:
+        parsed = [document for _, document in documents]
+        notes = [note for document in parsed for note in document.notes]
+        err.writelines(f"{note}\n" for note in [*notes, *unmarked_notes(parsed)])
     out.write(list_documents(documents, settings.run, errors, err))
     return ExitCode.INPUT_ERROR if errors else ExitCode.OK
 
@@ -281,6 +296,8 @@ def run_all(
             errors.append(outcome)
             continue
         results.append(outcome)
+        if settings.verbosity >= 0:
+            err.writelines(f"{note}\n" for note in outcome.document.notes)
         write_document(out, outcome, color=settings.color, verbosity=settings.verbosity)
     if progress is not None:
         out.write(_CLEAR_LINE)

@@ -9,10 +9,17 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from txtest.matchers import ExpectedLine, compile_line, is_literal, is_printable, spell_line
+from txtest.matchers import (
+    NO_EOL_SUFFIX,
+    ExpectedLine,
+    compile_line,
+    is_literal,
+    is_printable,
+    spell_line,
+)
 from txtest.model import Command, CommandResult, CommandRun, DiffLine
 
 _BLANKS = " \t"
@@ -50,6 +57,9 @@ class _Sides:
     """Actual lines with trailing spaces and tabs removed."""
     no_eol: bool
     """The output's last line has no newline (never set for empty output)."""
+    cram: bool = False
+    """cram's rules: a `(re)`, `(glob)` or `(esc)` line is matched against an
+    unterminated last line followed by ` (no-eol)`, as cram writes it."""
 
 
 class _Op(NamedTuple):
@@ -70,36 +80,54 @@ def compare_output(
     *,
     no_eol: bool,
     first_line: int | None = None,
-    exact_blank: bool = False,
+    cram: bool = False,
 ) -> Comparison:
-    """Compare expected lines as written with a command's actual output lines."""
-    lines = _trim_actual(actual, exact_blank)
+    """Compare expected lines as written with a command's actual output lines.
+
+    `cram`: cram's rules (SPEC §9): empty lines at the end count, `(re)` is
+    cram's, a pattern that does not compile matches only its own text, and a
+    pattern meets an unterminated last line as its text followed by ` (no-eol)`.
+    """
+    lines = _trim_actual(actual, cram)
     no_eol = no_eol and bool(lines) and len(lines) == len(actual)
     if _equal_plain_text(expected, lines, no_eol):
         return Comparison(True, (), expected)
-    sides = _Sides(expected, _prepare(expected), lines, no_eol)
+    sides = _Sides(expected, _prepare(expected, cram), lines, no_eol, cram)
     if _matches(sides):
         return Comparison(True, (), expected)
     ops = _align(sides)
     return Comparison(False, tuple(_diff_lines(sides, ops, first_line)), _updated(sides, ops))
 
 
-def compare_command(
-    command: Command, run: CommandRun, *, exact_blank: bool = False
-) -> CommandResult:
+def compare_command(command: Command, run: CommandRun, *, cram: bool = False) -> CommandResult:
     """Hold a command's run against what it expected; no update for an unfinished run."""
+    if cram:
+        run = _status_line_read(command, run)
     comparison = compare_output(
         command.expected,
         run.actual,
         no_eol=run.no_eol,
         first_line=command.expected_span.start + 1,
-        exact_blank=exact_blank,
+        cram=cram,
     )
     updated: tuple[str, ...] | None = None
     if run.lost is None and run.exit_status is not None:
         status = (f"[{run.exit_status}]",) if run.exit_status else ()
         updated = comparison.updated + status
     return CommandResult(command, run, comparison.matched, comparison.diff, updated)
+
+
+def _status_line_read(command: Command, run: CommandRun) -> CommandRun:
+    """cram sees the exit status as a last output line `[N]`: one the command printed counts.
+
+    So a command that exits 0 and prints `[N]` last matches an expected `[N]` (SPEC §9).
+    """
+    status = command.exit_status
+    if not status or run.exit_status != 0 or run.no_eol or not run.actual:
+        return run
+    if run.actual[-1].rstrip(_BLANKS) != f"[{status}]":
+        return run
+    return replace(run, actual=run.actual[:-1], exit_status=status)
 
 
 def _trim_actual(actual: tuple[str, ...], exact_blank: bool) -> tuple[str, ...]:
@@ -121,7 +149,7 @@ def _equal_plain_text(expected: tuple[str, ...], actual: tuple[str, ...], no_eol
     return _NOT_PLAIN.search(joined) is None and is_printable(joined)
 
 
-def _prepare(expected: tuple[str, ...]) -> tuple[_Line, ...]:
+def _prepare(expected: tuple[str, ...], cram: bool) -> tuple[_Line, ...]:
     """Plain lines as their text, the others compiled (each distinct text once)."""
     compiled: dict[str, ExpectedLine] = {}
     prepared: list[_Line] = []
@@ -131,7 +159,7 @@ def _prepare(expected: tuple[str, ...]) -> tuple[_Line, ...]:
             prepared.append(body)
             continue
         if text not in compiled:
-            compiled[text] = compile_line(text)
+            compiled[text] = compile_line(text, cram=cram)
         prepared.append(compiled[text])
     return tuple(prepared)
 
@@ -158,8 +186,11 @@ def _ok(sides: _Sides, index: int, position: int) -> bool:
     if isinstance(line, str):
         return not unterminated and line == actual and is_printable(actual)
     if line.no_eol:
-        last = index == len(sides.expected) - 1
-        return last and unterminated and line.matches(actual)
+        if not unterminated:
+            return line.is_text_of(actual)
+        return index == len(sides.expected) - 1 and line.matches(actual)
+    if unterminated and sides.cram:
+        return line.matches(actual + NO_EOL_SUFFIX)
     return not unterminated and line.matches(actual)
 
 

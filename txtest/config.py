@@ -9,6 +9,7 @@ from pathlib import Path
 
 from txtest.errors import InputError
 from txtest.model import DEFAULT_LANGS, RunOptions, TermMode
+from txtest.parse import read_seconds
 
 # option name -> the Python types its value may have in TOML
 OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
@@ -55,15 +56,23 @@ def load_config(start: Path) -> Config:
         return Config()
     import tomllib  # here: most runs have no pyproject.toml above them to read
 
+    shown = _shown(pyproject, start)
     try:
         with open(pyproject, "rb") as handle:
-            table = tomllib.load(handle).get("tool", {}).get("txtest", {})
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise InputError(
-            f"cannot read [tool.txtest]: {error}", path=_shown(pyproject, start)
-        ) from error
+            document = tomllib.load(handle)
+    except OSError as error:
+        raise InputError(f"cannot read it: {error.strerror or error}", path=shown) from None
+    except UnicodeDecodeError as error:
+        message = f"not valid UTF-8 (byte 0x{error.object[error.start]:02x}); save it as UTF-8"
+        raise InputError(message, path=shown) from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"not valid TOML: {error}", path=shown) from None
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise InputError(f"tool = {tool!r}: 'tool' must be a table ([tool.txtest])", path=shown)
+    table = tool.get("txtest", {})
     if not isinstance(table, dict):
-        raise InputError("[tool.txtest] must be a table", path=_shown(pyproject, start))
+        raise InputError(f"tool.txtest = {table!r}: write it as a table, [tool.txtest]", path=shown)
     return _read_table(table, pyproject, start)
 
 
@@ -82,7 +91,7 @@ class OptionError(ValueError):
 
 def build_run_options(
     *,
-    timeout: float | None = None,
+    timeout: str | float | None = None,
     shell: str | None = None,
     term: str | None = None,
     lang: str | None = None,
@@ -96,8 +105,9 @@ def build_run_options(
 
     The one place run options are built, for the command line and the pytest plugin.
     """
-    if timeout is not None and not timeout > 0:
-        raise OptionError("--timeout", f"must be a positive number of seconds, not {timeout:g}")
+    seconds = None if timeout is None else read_seconds(str(timeout))
+    if timeout is not None and seconds is None:
+        raise OptionError("--timeout", f"must be a positive number of seconds, not {timeout!r}")
     langs = DEFAULT_LANGS
     if lang is not None:
         langs = tuple(word.strip().lower() for word in lang.split(",") if word.strip())
@@ -112,8 +122,8 @@ def build_run_options(
         update=update,
         langs=langs,
     )
-    if timeout is not None:
-        options = replace(options, timeout=float(timeout))
+    if seconds is not None:
+        options = replace(options, timeout=seconds)
     return replace(options, shell=shell) if shell else options
 
 
@@ -151,8 +161,42 @@ def _read_table(table: Mapping[str, object], pyproject: Path, start: Path) -> Co
             value, OPTION_TYPES[key]
         ):
             raise InputError(f"[tool.txtest] {key} = {value!r} has the wrong type", path=shown)
+        problem = _value_problem(key, value)
+        if problem is None and key == "workdir" and not (pyproject.parent / str(value)).is_dir():
+            problem = "no such directory (relative paths start at pyproject.toml's folder)"
+        if problem is not None:
+            raise InputError(f"[tool.txtest] {key} = {value!r}: {problem}", path=shown)
         defaults[key] = _option_value(key, value, pyproject, start)
     return Config(defaults, paths, pyproject)
+
+
+_CHOICES: Mapping[str, tuple[str, ...]] = {
+    "term": tuple(mode.value for mode in TermMode),
+    "color": ("auto", "always", "never"),
+}
+
+
+def _value_problem(key: str, value: object) -> str | None:
+    """What is wrong with a value of the right type, as the command line would refuse it."""
+    if key == "timeout":
+        fine = read_seconds(str(value)) is not None
+        return None if fine else "give a positive number of seconds, e.g. timeout = 30"
+    if key == "jobs" and not (value == "auto" or (isinstance(value, int) and value >= 1)):
+        return 'give a positive whole number or "auto"'
+    if key in _CHOICES and value not in _CHOICES[key]:
+        return f"give one of {', '.join(_CHOICES[key])}"
+    if key == "lang" and not any(word.strip() for word in _words(value)):
+        return 'give at least one info-string word, e.g. lang = ["console"]'
+    if key in ("shell", "workdir", "junit_xml") and not str(value).strip():
+        return "give a path"
+    return None
+
+
+def _words(value: object) -> list[str]:
+    """The words of a `lang` value: a comma-separated string or a list of strings."""
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return str(value).split(",")
 
 
 def _option_value(key: str, value: object, pyproject: Path, start: Path) -> object:

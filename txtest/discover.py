@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,9 +62,31 @@ def _expand(argument: str) -> Iterator[Target]:
     if match and Path(match.group(1)).is_file():
         yield Target(Path(match.group(1)), match.group(1), (int(match.group(2)),))
         return
-    if match and Path(match.group(1)).exists():
+    if match and Path(match.group(1)).is_dir():
         raise InputError("PATH:LINE needs a file, not a directory", path=match.group(1))
-    raise InputError("no such file or directory", path=argument)
+    named = match.group(1) if match and not _exists(path) else argument
+    raise InputError(_why_not_a_document(Path(named)), path=named)
+
+
+def _exists(path: Path) -> bool:
+    """Whether anything, a dangling or looping symlink included, is at path."""
+    return os.path.lexists(path)
+
+
+def _why_not_a_document(path: Path) -> str:
+    """What stands at a path that is neither a regular file nor a directory."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file or directory" + (" (a dangling symlink)" if _exists(path) else "")
+    except OSError as error:
+        return f"cannot read it: {error.strerror or error}"
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if _is_device(mode) else "not a file"
+    return f"{kind}, not a regular file: txtest reads documents from files and directories"
+
+
+def _is_device(mode: int) -> bool:
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
 
 
 def walk_directory(root: Path) -> list[Path]:
@@ -71,8 +94,18 @@ def walk_directory(root: Path) -> list[Path]:
     found: list[Path] = []
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = [name for name in subfolders if _wanted_folder(name)]
-        found.extend(Path(folder) / name for name in files if name.endswith(DOCUMENT_SUFFIXES))
+        named = (Path(folder) / name for name in files if name.endswith(DOCUMENT_SUFFIXES))
+        found.extend(path for path in named if is_regular_file(path))
     return sorted(found, key=lambda path: path.parts)
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether path (symlinks followed) is a regular file: a FIFO, a device, a dangling
+    symlink or a symlink loop found in a walk is passed over, never opened."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _wanted_folder(name: str) -> bool:

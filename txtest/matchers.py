@@ -18,6 +18,7 @@ _BLANKS = " \t"
 _ELLIPSIS = "..."
 _WILDCARD = "[..]"
 _NO_EOL = "no-eol"
+NO_EOL_SUFFIX = " (no-eol)"
 
 # Control characters other than newline (tab included), DEL, C1 controls and
 # surrogates (undecodable bytes arrive as U+DC80..U+DCFF). Compiled when first
@@ -78,6 +79,8 @@ class ExpectedLine:
     """The pattern a (stripped) actual line must fullmatch."""
     byte_pattern: re.Pattern[bytes] | None = field(default=None, repr=False, compare=False)
     """For `(esc)` lines with `\\xNN` above 0x7f: the pattern the line's bytes must fullmatch."""
+    prefix_match: bool = field(default=False, repr=False, compare=False)
+    """cram's `(re)`: `pattern` (ending in `\\Z`) is tried with `re.match`, not `fullmatch`."""
 
     @property
     def is_ellipsis(self) -> bool:
@@ -86,29 +89,60 @@ class ExpectedLine:
 
     def matches(self, actual: str) -> bool:
         """Whether one actual line (trailing spaces and tabs ignored) matches this line."""
+        return self.is_text_of(actual) or self.matches_pattern(actual)
+
+    def matches_pattern(self, actual: str) -> bool:
+        """Whether one actual line matches what this line's markers say (its own text aside)."""
         line = actual.rstrip(_BLANKS)
         if self.kind is MatchKind.ELLIPSIS:
             return True
         if self.literal is not None:
             found = line == self.literal
         elif self.pattern is not None:
-            found = self.pattern.fullmatch(line) is not None
+            search = self.pattern.match if self.prefix_match else self.pattern.fullmatch
+            found = search(line) is not None
         elif self.byte_pattern is not None:
             found = self.byte_pattern.fullmatch(_to_bytes(line)) is not None
         else:
             return False
         return found and (self.kind is MatchKind.ESC or is_printable(line))
 
+    def is_text_of(self, actual: str) -> bool:
+        """Whether the line as written is the actual line itself (SPEC §4: literal match first).
 
-def compile_line(text: str) -> ExpectedLine:
-    """Compile one expected line as written; a bad pattern raises PatternError."""
+        As in cram, `foo (re)` matches the printed text `foo (re)`; unprintable
+        output still needs an `(esc)` line.
+        """
+        line = actual.rstrip(_BLANKS)
+        return line == self.text.rstrip(_BLANKS) and is_printable(line)
+
+
+def compile_line(text: str, *, cram: bool = False) -> ExpectedLine:
+    """Compile one expected line as written; a bad pattern raises PatternError.
+
+    With `cram`, a `(re)` is cram's (`re.match` of the pattern followed by
+    `\\Z`), one that does not compile matches only its own text (SPEC §9), and
+    ` (no-eol)` before the pattern's marker is part of the pattern, as cram reads it.
+    """
     body = text.rstrip(_BLANKS)
     if body == _ELLIPSIS:
         return ExpectedLine(text, MatchKind.ELLIPSIS)
     if is_literal(body):
         return ExpectedLine(text, literal=body)
     body, marker, no_eol = _split_markers(body)
+    if cram and no_eol and marker is not None and not text.rstrip(_BLANKS).endswith(NO_EOL_SUFFIX):
+        # `P (no-eol) (re)`: cram knows no (no-eol) marker; it adds ` (no-eol)` to
+        # an unterminated last line, and the pattern meets that text (compare's
+        # cram rules). `P (re) (no-eol)`, as update writes it, keeps its meaning.
+        body, marker = _take_marker(text.rstrip(_BLANKS), tuple(_MARKED_KINDS))
+        no_eol = False
     kind = _MARKED_KINDS.get(marker or "", MatchKind.PLAIN)
+    if kind is MatchKind.RE and cram:
+        try:
+            pattern = _compile_regex(body + r"\Z")
+        except PatternError:
+            return ExpectedLine(text, kind, no_eol)
+        return ExpectedLine(text, kind, no_eol, pattern=pattern, prefix_match=True)
     if kind is MatchKind.RE:
         return ExpectedLine(text, kind, no_eol, pattern=_compile_regex(body))
     if kind is MatchKind.GLOB:
@@ -296,9 +330,24 @@ def spell_line(actual: str, *, no_eol: bool = False) -> str:
     suffix = f" ({_NO_EOL})" if no_eol else ""
     if is_printable(line) and is_literal(line):
         return line + suffix
-    if is_printable(line) and line_matches(line + suffix, line, no_eol):
+    if is_printable(line) and _matches_by_markers(line + suffix, line, no_eol):
         return line + suffix
     return escape_line(line) + " (esc)" + suffix
+
+
+def _matches_by_markers(candidate: str, line: str, no_eol: bool) -> bool:
+    """Whether candidate matches line by what its markers mean, not by being its text.
+
+    Update mode writes lines that read the same to every later step (which
+    looks at markers), so `result (re)` printed is spelled `(esc)`.
+    """
+    try:
+        compiled = compile_line(candidate)
+    except PatternError:
+        return False
+    if compiled.no_eol != no_eol:
+        return False
+    return compiled.matches_pattern(line)
 
 
 def line_matches(candidate: str, line: str, no_eol: bool) -> bool:

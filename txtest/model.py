@@ -153,6 +153,17 @@ Item = Block | FileFixture
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """A word to the author about a document, shown on stderr (SPEC §3.1); never an error."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: note: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     """A parsed document: its blocks and fixtures, in source order."""
 
@@ -162,6 +173,10 @@ class Document:
     """The path as shown to the user."""
     format: DocFormat
     items: tuple[Item, ...] = ()
+    notes: tuple[Note, ...] = ()
+    """Said whenever the document is run (a console block that runs nothing)."""
+    unmarked: Note | None = None
+    """The first fence of another language holding `$ ` lines: said when a run finds no block."""
 
     @property
     def blocks(self) -> tuple[Block, ...]:
@@ -264,7 +279,14 @@ class DocumentResult:
         return self.error is None and all(block.is_ok for block in self.blocks)
 
 
-DEFAULT_LANGS: tuple[str, ...] = ("console", "shell-session", "sh-session", "terminal", "txtest")
+DEFAULT_LANGS: tuple[str, ...] = (
+    "console",
+    "shell-session",
+    "shellsession",
+    "sh-session",
+    "terminal",
+    "txtest",
+)
 """Info-string words that mark a console block unless `--lang` replaces them (SPEC §3.1)."""
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import enum
 import math
+import os
 import posixpath
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +32,13 @@ from txtest.model import (
     FileFixture,
     Item,
     Location,
+    Note,
     Span,
     TermMode,
 )
 
 if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
 _Line = tuple[int, str]
@@ -95,7 +99,8 @@ class _Context:
 
     display: str
     lines: Sequence[str]
-    langs: frozenset[str]
+    langs: tuple[str, ...]
+    """Info-string words that mark a console block, lower-case, in the order given."""
 
     def at(self, index: int) -> Location:
         """The location of a 0-based source line index."""
@@ -113,11 +118,27 @@ def split_lines(text: str) -> list[str]:
 def read_document(path: Path, display: str, langs: tuple[str, ...] = DEFAULT_LANGS) -> Document:
     """Read the document at path and parse it; display is how messages name it."""
     try:
-        data = path.read_bytes()
+        data = _read_regular_file(path)
     except OSError as error:
         reason = error.strerror or str(error)
         raise InputError(f"cannot read the document: {reason}", path=display) from None
+    if data is None:
+        message = "not a regular file (a FIFO or a device): txtest reads documents from files"
+        raise InputError(message, path=display)
     return parse_document(_decode(data, display), display, path, langs)
+
+
+def _read_regular_file(path: Path) -> bytes | None:
+    """The file's bytes; None, without reading, when it is not a regular file.
+
+    Opened without blocking and checked once open, so a FIFO (or a symlink to
+    /dev/zero) put in a document's place is never waited on nor read.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return handle.read()
 
 
 def _decode(data: bytes, display: str) -> str:
@@ -138,7 +159,8 @@ def parse_document(
     body = text.removeprefix(_BOM)
     if path.suffix == ".t":
         return Document(path, display, DocFormat.CRAM, _parse_cram(body, display))
-    return Document(path, display, DocFormat.MARKDOWN, _parse_markdown(body, display, langs))
+    items, notes, unmarked = _parse_markdown(body, display, langs)
+    return Document(path, display, DocFormat.MARKDOWN, items, notes, unmarked)
 
 
 # cram (SPEC §9)
@@ -169,7 +191,7 @@ def _cram_block(run: Sequence[_Line], display: str) -> Block:
     first, last = run[0][0], run[-1][0]
     return Block(
         location=Location(display, first + 1),
-        commands=_parse_commands(run, display, cram=True),
+        commands=tuple(_finish(draft, display, cram=True) for draft in _drafts(run, cram=True)),
         span=Span(first, last + 1),
         prefix=_CRAM_INDENT,
     )
@@ -178,32 +200,69 @@ def _cram_block(run: Sequence[_Line], display: str) -> Block:
 # Markdown (SPEC §3)
 
 
-def _parse_markdown(text: str, display: str, langs: tuple[str, ...]) -> tuple[Item, ...]:
-    """The blocks and file fixtures of a Markdown document, in source order."""
-    context = _Context(display, split_lines(text), frozenset(lang.lower() for lang in langs))
-    items: list[Item] = []
+def _parse_markdown(
+    text: str, display: str, langs: tuple[str, ...]
+) -> tuple[tuple[Item, ...], tuple[Note, ...], Note | None]:
+    """The blocks and file fixtures of a Markdown document, in source order, and its notes."""
+    context = _Context(display, split_lines(text), tuple(lang.lower() for lang in langs))
+    found: list[Item | _BlockDraft] = []
+    notes: list[Note] = []
+    unmarked: Note | None = None
     pending: tuple[_Word, ...] = ()
-    for token in _tokens(text, context.lines):
+    for token in _tokens(text, context):
         part = _classify(token, context)
         if part is _Part.DIRECTIVE:
             pending = _merge(pending, _directive_words(token, context), display)
             continue
         if part is _Part.FENCE:
             item = _fence_item(token, context, pending)
+            if item is None and unmarked is None:
+                unmarked = _unmarked_note(token, context)
         elif part is _Part.HIDDEN:
             item = _hidden_block(token, context, pending)
         else:
             continue
         pending = ()
-        if item is not None:
-            items.append(item)
+        if isinstance(item, _BlockDraft) and not item.drafts:
+            notes.append(_runs_nothing_note(item))
+        elif item is not None:
+            found.append(item)
     if pending:
         message = (
             "this directive comment applies to nothing: "
             "no fenced block or '<!-- txtest' comment follows it"
         )
         raise InputError(message, Location(display, pending[0].line))
-    return tuple(items)
+    drafts = [draft for item in found if isinstance(item, _BlockDraft) for draft in item.drafts]
+    _join_continuations(drafts)
+    items = tuple(item.finish(display) if isinstance(item, _BlockDraft) else item for item in found)
+    return items, tuple(notes), unmarked
+
+
+def _unmarked_note(token: _BlockToken, context: _Context) -> Note | None:
+    """A note on a fence of another language whose lines start with `$ `, else None."""
+    if not any(line.startswith("$ ") for line in split_lines(token.content)):
+        return None
+    words = token.info.split()
+    marked = f"a fence marked {token.markup}{words[0]}" if words else "a fence with no language"
+    message = (
+        f"no console block found, but {marked} here holds lines starting with '$ '. "
+        f"txtest runs only fences marked {', '.join(context.langs)}: "
+        f"write {token.markup}console to run this one"
+    )
+    if words:
+        message += f", or widen the list: --lang {','.join(context.langs)},{words[0].lower()}"
+    return Note(context.at(_start(token)), message)
+
+
+def _runs_nothing_note(draft: _BlockDraft) -> Note:
+    """A note on a console block (or hidden comment) with no `$ ` line."""
+    what = "hidden-command comment" if draft.hidden else "console block"
+    message = (
+        f"this {what} has no '$ ' line, so it runs nothing: txtest runs the lines "
+        "that start with '$ ' (a '#', '%' or 'user@host$' prompt is not one)"
+    )
+    return Note(draft.location, message)
 
 
 # Long fences: markdown-it reads every character in Python, so the body of a
@@ -238,10 +297,64 @@ class _Fence:
     level: int = 0
 
 
-def _tokens(text: str, lines: Sequence[str]) -> Sequence[_BlockToken]:
+def _tokens(text: str, context: _Context) -> Sequence[_BlockToken]:
     """The block tokens that matter here: fences and HTML blocks, with their lines."""
-    simple = _simple_fences(text, lines)
-    return simple if simple is not None else _markdown_it_tokens(text, lines)
+    simple = _simple_fences(text, context.lines)
+    if simple is not None:
+        return simple
+    try:
+        tokens = _markdown_it_tokens(text, context.lines)
+    except RecursionError:
+        message = (
+            "lists and block quotes nest too deeply here for the Markdown parser: "
+            "nest them less deeply"
+        )
+        raise InputError(message, context.at(_deepest_line(context.lines))) from None
+    _check_depth(tokens, context)
+    return tokens
+
+
+# markdown-it stops reading below maxNesting open tokens (a list level opens
+# two: the list and its item) and drops what lies deeper without a word. The
+# limit is raised as far as Python's stack surely allows (each level costs
+# about two frames); a block still deeper is an input error, never dropped.
+_MAX_NESTING = 200
+_MAY_HOLD_BLOCK = re.compile(r"```|~~~|<!--")
+_CONTAINERS = frozenset(
+    {"blockquote_open", "bullet_list_open", "ordered_list_open", "list_item_open"}
+)
+
+
+def _parser() -> MarkdownIt:
+    """A CommonMark parser for block tokens only (inline content is never needed)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).disable(["inline", "text_join"])
+
+
+def _check_depth(tokens: Sequence[_BlockToken], context: _Context) -> None:
+    """Refuse a document where markdown-it left out a container that may hold a block."""
+    for token in tokens:
+        if token.type not in _CONTAINERS or token.level < _MAX_NESTING - 1:
+            continue
+        span = _span(token)
+        if any(_MAY_HOLD_BLOCK.search(line) for line in context.lines[span.start : span.end]):
+            message = (
+                f"lists and block quotes nest more than {_MAX_NESTING} levels deep here, "
+                "deeper than the Markdown parser reads: the blocks inside would be lost; "
+                "nest them less deeply"
+            )
+            raise InputError(message, context.at(span.start))
+
+
+def _deepest_line(lines: Sequence[str]) -> int:
+    """The index of the line with the most container markers before its text."""
+    return max(range(len(lines)), key=lambda index: _depth(lines[index]), default=0)
+
+
+def _depth(line: str) -> int:
+    lead = line[: len(line) - len(line.lstrip(" \t>-*+"))]
+    return lead.count(">") + len(lead) // 2
 
 
 # Simple documents: when every line outside fences is blank, a heading, or
@@ -292,11 +405,9 @@ def _simple_fence(
 
 def _markdown_it_tokens(text: str, lines: Sequence[str]) -> list[Token]:
     """markdown-it's block tokens for text, parsing long top-level fences without their body."""
-    from markdown_it import MarkdownIt
-
     regions = _long_fences("\n".join(lines))
     if not regions:
-        return MarkdownIt("commonmark").parse(text)
+        return _parser().parse(text)
     skeleton: list[str] = []
     openers: list[int] = []
     shifts: list[tuple[int, int]] = []
@@ -307,12 +418,12 @@ def _markdown_it_tokens(text: str, lines: Sequence[str]) -> list[Token]:
         shifts.append((len(skeleton) - 1, end - start - 1))
         done = end
     skeleton.extend(lines[done:])
-    tokens = MarkdownIt("commonmark").parse("\n".join(skeleton) + "\n")
+    tokens = _parser().parse("\n".join(skeleton) + "\n")
     fences = {t.map[0]: t for t in tokens if t.type == "fence" and t.map and t.level == 0}
     for opener, (start, end) in zip(openers, regions, strict=True):
         token = fences.get(opener)
         if token is None or token.map != [opener, opener + 2]:
-            return MarkdownIt("commonmark").parse(text)
+            return _parser().parse(text)
         body = "".join(line + "\n" for line in lines[start + 1 : end])
         token.content = body.replace("\0", "\ufffd")
     for token in tokens:
@@ -384,7 +495,9 @@ def _span(token: _BlockToken) -> Span:
     return Span(token.map[0], token.map[1])
 
 
-def _fence_item(token: _BlockToken, context: _Context, pending: Sequence[_Word]) -> Item | None:
+def _fence_item(
+    token: _BlockToken, context: _Context, pending: Sequence[_Word]
+) -> _BlockDraft | FileFixture | None:
     """A console fence as a block, a `file=` fence as a fixture, or nothing."""
     info = token.info.split()
     if info and info[0].lower() in context.langs:
@@ -392,11 +505,34 @@ def _fence_item(token: _BlockToken, context: _Context, pending: Sequence[_Word])
     return _file_fixture(token, context, pending)
 
 
-def _console_block(token: _BlockToken, context: _Context, pending: Sequence[_Word]) -> Block | None:
-    """A console fence as a block; None when it holds no command."""
+def _console_block(token: _BlockToken, context: _Context, pending: Sequence[_Word]) -> _BlockDraft:
+    """A console fence as a block to finish once its commands are known."""
     span = _span(token)
     lines = list(zip(range(span.start + 1, span.end), split_lines(token.content), strict=False))
     return _block(token, context, pending, lines, hidden=False)
+
+
+@dataclass(slots=True)
+class _BlockDraft:
+    """A console fence or hidden comment whose command lines are grouped but not yet joined."""
+
+    location: Location
+    directives: Directives
+    hidden: bool
+    span: Span
+    prefix: str
+    drafts: list[_Draft]
+
+    def finish(self, display: str) -> Block:
+        """The block, once each command has taken its continuation lines."""
+        return Block(
+            location=self.location,
+            commands=tuple(_finish(draft, display, cram=False) for draft in self.drafts),
+            directives=self.directives,
+            hidden=self.hidden,
+            span=self.span,
+            prefix=self.prefix,
+        )
 
 
 def _block(
@@ -406,21 +542,18 @@ def _block(
     lines: Sequence[_Line],
     *,
     hidden: bool,
-) -> Block | None:
-    """A console fence or hidden-command comment as a block; None when it holds no command."""
+) -> _BlockDraft:
+    """A console fence or hidden-command comment, its lines grouped by command."""
     span = _span(token)
     what = "hidden-command comment" if hidden else "console block"
     directives = _block_directives(pending, context, f"the {what} at line {span.start + 1}")
-    commands = _parse_commands(lines, context.display, cram=False)
-    if not commands:
-        return None
-    return Block(
+    return _BlockDraft(
         location=context.at(span.start),
-        commands=commands,
         directives=directives,
         hidden=hidden,
         span=span,
         prefix=_prefix(lines, context.lines, span.start, "<!--" if hidden else token.markup),
+        drafts=_drafts(lines, cram=False),
     )
 
 
@@ -434,8 +567,8 @@ def _file_fixture(
     return FileFixture(Location(context.display, word.line), word.value, token.content)
 
 
-def _hidden_block(token: _BlockToken, context: _Context, pending: Sequence[_Word]) -> Block | None:
-    """A `<!-- txtest` comment as a hidden block; None when it holds no command."""
+def _hidden_block(token: _BlockToken, context: _Context, pending: Sequence[_Word]) -> _BlockDraft:
+    """A `<!-- txtest` comment as a hidden block to finish once its commands are known."""
     return _block(token, context, pending, _hidden_lines(token, context), hidden=True)
 
 
@@ -511,12 +644,19 @@ def _value_problem(name: str, value: str | None) -> str | None:
 
 def _timeout_problem(value: str | None) -> str | None:
     """What is wrong with a `timeout=` value, or None."""
-    if value is not None and _SECONDS.fullmatch(value):
-        seconds = float(value)
-        if seconds > 0 and math.isfinite(seconds):
-            return None
+    if value is not None and read_seconds(value) is not None:
+        return None
     written = "timeout" if value is None else f"timeout={value}"
     return f"{written}: give a positive number of seconds, e.g. timeout=5 or timeout=0.5"
+
+
+def read_seconds(text: str) -> float | None:
+    """A timeout as written (`timeout=`, `--timeout`, pyproject.toml): a positive, finite
+    number of seconds, fractions allowed; None for anything else (0, -1, inf, nan)."""
+    if not _SECONDS.fullmatch(text.strip()):
+        return None
+    seconds = float(text)
+    return seconds if seconds > 0 and math.isfinite(seconds) else None
 
 
 def _session_problem(value: str | None) -> str | None:
@@ -588,20 +728,19 @@ def _block_directives(words: Sequence[_Word], context: _Context, what: str) -> D
 # Inside a block (SPEC §3.2)
 
 
-def _parse_commands(lines: Sequence[_Line], display: str, *, cram: bool) -> tuple[Command, ...]:
-    """The commands written in a block's lines."""
-    return tuple(_finish(draft, display, cram=cram) for draft in _drafts(lines, cram=cram))
-
-
 def _drafts(lines: Sequence[_Line], *, cram: bool) -> list[_Draft]:
     """Group a block's lines by command; lines before the first and after `$` are dropped.
 
-    Only lines starting with `$` or `>` are looked at one by one; the runs of
-    output between them are taken as slices (a long output costs no loop).
+    Every line after a `$ ` line, up to the next, is first taken as output;
+    cram's `> ` lines right after a command are its continuations. (Markdown's
+    continuations depend on bash: `_join_continuations` moves them.) Only lines
+    starting with `$` or `>` are looked at one by one; the runs of output
+    between them are taken as slices (a long output costs no loop).
     """
     drafts: list[_Draft] = []
     current: _Draft | None = None
-    marked = [i for i, line in enumerate(lines) if line[1][:1] in _MARKERS]
+    markers = _CRAM_MARKERS if cram else _MARKDOWN_MARKERS
+    marked = [i for i, line in enumerate(lines) if line[1][:1] in markers]
     previous = 0
     for position in [*marked, len(lines)]:
         if current is not None:
@@ -625,28 +764,86 @@ def _drafts(lines: Sequence[_Line], *, cram: bool) -> list[_Draft]:
     return drafts
 
 
-_MARKERS = ("$", ">")
+_CRAM_MARKERS = ("$", ">")
+_MARKDOWN_MARKERS = ("$",)
 
 
 def _line_kind(text: str, *, cram: bool) -> _Kind:
-    """What a line inside a block is; cram has no lone `$`."""
+    """What a line inside a block is; cram has no lone `$`, Markdown no `>` of its own."""
     if not cram and text.rstrip(" \t") == "$":
         return _Kind.STOP
     if text.startswith("$ "):
         return _Kind.COMMAND
-    if text == ">" or text.startswith("> "):
+    if cram and (text == ">" or text.startswith("> ")):
         return _Kind.CONTINUATION
     return _Kind.OUTPUT
 
 
+_AT_ONCE = 8
+"""Longer commands are checked this many lines at a time (a here-document of 100 lines)."""
+
+
+def _join_continuations(drafts: Sequence[_Draft]) -> None:
+    """Move each Markdown command's continuation lines from its output to its source.
+
+    A line continues a command while bash would still wait for more of it (SPEC
+    §3.2): `> TEXT` gives TEXT, any other line is taken whole. Every command is
+    checked in one batch, and a command found open has its next lines checked
+    a few at a time, so bash is asked in rounds, never once a line in turn.
+    """
+    from txtest.shell_syntax import incomplete
+
+    taken = [0] * len(drafts)
+    open_ = [index for index, verdict in enumerate(incomplete(_sources(drafts))) if verdict]
+    while open_:
+        asks = [
+            (index, count)
+            for index in open_
+            for count in range(taken[index] + 1, taken[index] + 1 + _AT_ONCE)
+            if count <= len(drafts[index].output)
+        ]
+        verdicts = incomplete([_source_text(drafts[index], count) for index, count in asks])
+        still: dict[int, bool] = {}
+        for (index, count), verdict in zip(asks, verdicts, strict=True):
+            if still.get(index, True):
+                taken[index] = count
+                still[index] = verdict
+        open_ = [index for index in open_ if still.get(index, False)]
+    for draft, count in zip(drafts, taken, strict=True):
+        draft.source.extend((index, _continued(text)) for index, text in draft.output[:count])
+        del draft.output[:count]
+
+
+def _sources(drafts: Sequence[_Draft]) -> list[str]:
+    return [_source_text(draft, 0) for draft in drafts]
+
+
+def _source_text(draft: _Draft, count: int) -> str:
+    """The command typed so far, with the first count lines after it as continuations."""
+    lines = [text for _, text in draft.source]
+    lines += [_continued(text) for _, text in draft.output[:count]]
+    return "\n".join(lines)
+
+
+def _continued(text: str) -> str:
+    """A continuation line as bash reads it: without its `> ` prompt, if written."""
+    if text == ">":
+        return ""
+    return text[2:] if text.startswith("> ") else text
+
+
 def _finish(draft: _Draft, display: str, *, cram: bool) -> Command:
-    """A command from its draft: expected lines, `[N]` status and span, patterns checked."""
+    """A command from its draft: expected lines, `[N]` status and span.
+
+    In Markdown a pattern that cannot be compiled is an input error; in cram it
+    matches only its own text (SPEC §9).
+    """
     output = draft.output if cram else _without_blank_tail(draft.output)
     status, status_index = 0, None
     if output and (found := _exit_status(output[-1][1])) is not None:
         status, status_index = found, output[-1][0]
         output = output[:-1] if cram else _without_blank_tail(output[:-1])
-    if any(text.rstrip(" \t").endswith(")") for _, text in output):
+    if not cram and any(text.rstrip(" \t").endswith(")") for _, text in output):
         for index, text in output:
             if text.rstrip(" \t").endswith(")"):
                 _check_expected(text, Location(display, index + 1))

@@ -41,6 +41,8 @@ class WorkArea:
     """Holds everything below; removed at the end unless kept."""
     testtmp: Path
     home: Path
+    tmpdir: Path
+    """The document's TMPDIR, so `mktemp` leaves nothing behind (SPEC §5.2, §9)."""
     start: Path
     """Where the sessions start: TESTTMP, or --workdir."""
 
@@ -95,6 +97,7 @@ def session_env(document: Document, area: WorkArea, shell: str) -> dict[str, str
         TESTFILE=document.path.name,
         TESTTMP=str(area.testtmp),
         HOME=str(area.home),
+        TMPDIR=str(area.tmpdir),
         COLUMNS="80",
         LINES="24",
         PAGER="cat",
@@ -102,20 +105,26 @@ def session_env(document: Document, area: WorkArea, shell: str) -> dict[str, str
     )
     if document.format is DocFormat.CRAM:
         env.update(LANG="C", LC_ALL="C", LANGUAGE="C", TZ="GMT", CDPATH="", GREP_OPTIONS="")
-        env.update(TESTSHELL=shell, CRAMTMP=str(area.root), TERM="xterm")
-        env.update(TMPDIR=str(area.root), TMP=str(area.root), TEMP=str(area.root))
+        env.update(TESTSHELL=_absolute(shell), CRAMTMP=str(area.root), TERM="xterm")
+        env.update(TMP=str(area.tmpdir), TEMP=str(area.tmpdir))
     else:
         env.update(LC_ALL="C.UTF-8", TZ="UTC")
     return env
 
 
-def make_work_area(workdir: Path | None, name: str = "tmp") -> WorkArea:
-    """A fresh TESTTMP (called name) and HOME side by side in a new temporary directory."""
+def _absolute(shell: str) -> str:
+    """The shell's absolute path, as cram's TESTSHELL holds it (found on PATH if need be)."""
+    found = shutil.which(shell) if "/" not in shell else shell
+    return os.path.abspath(found or shell)
+
+
+def make_work_area(workdir: Path | None, name: str = "tmp", tmpdir: str = "temp") -> WorkArea:
+    """A fresh TESTTMP (called name), HOME and TMPDIR side by side in a new temporary directory."""
     root = Path(tempfile.mkdtemp(prefix="txtest-")).resolve()
-    testtmp, home = root / name, root / "home"
-    testtmp.mkdir()
-    home.mkdir()
-    return WorkArea(root, testtmp, home, workdir.resolve() if workdir else testtmp)
+    testtmp, home, temp = root / name, root / "home", root / tmpdir
+    for folder in (testtmp, home, temp):
+        folder.mkdir()
+    return WorkArea(root, testtmp, home, temp, workdir.resolve() if workdir else testtmp)
 
 
 def selected_blocks(document: Document, options: RunOptions) -> frozenset[int] | None:
@@ -159,9 +168,12 @@ def run_document(
         selection = selected_blocks(document, options)
     except InputError as error:
         return DocumentResult(document, error=error)
-    # cram names each test's TESTTMP after its file ($CRAMTMP/name.t); so does txtest
-    cram = document.format is DocFormat.CRAM
-    area = make_work_area(options.workdir, document.path.name if cram else "tmp")
+    # cram names each test's TESTTMP after its file ($CRAMTMP/name.t) and its
+    # TMPDIR $CRAMTMP/tmp; so does txtest
+    if document.format is DocFormat.CRAM:
+        area = make_work_area(options.workdir, document.path.name, "tmp")
+    else:
+        area = make_work_area(options.workdir)
     try:
         with ExitStack() as stack:
             sessions = _Sessions(document, options, area, stack)
@@ -226,7 +238,7 @@ def _run_segment(
     exact = sessions.document.format is DocFormat.CRAM
     runnable = [(block, reported) for block, reported in segment if not block.skipped]
     jobs = [
-        Job(command.source, block.directives.timeout or options.timeout)
+        Job(_typed(command.source, exact), block.directives.timeout or options.timeout)
         for block, _ in runnable
         for command in block.commands
     ]
@@ -246,6 +258,15 @@ def _run_segment(
         yield result
 
 
+def _typed(source: str, cram: bool) -> str:
+    """What the session runs for a command: in cram, as under cram, `$?` starts at 0.
+
+    (cram runs its own `echo` between the commands of a test, so `$?` never
+    carries over; a Markdown session keeps it, as a terminal does.)
+    """
+    return f"\\builtin :\n{source}" if cram else source
+
+
 def _finish_block(
     block: Block,
     reported: bool,
@@ -256,8 +277,10 @@ def _finish_block(
     """Collect a block's command runs and compare them (cram: blank lines exact)."""
     mode = block.directives.term or options.term or (TermMode.RAW if exact else TermMode.AUTO)
     results: list[CommandResult] = []
+    skipped = False
     for command in block.commands:
         raw = next(raw_runs)
+        skipped = skipped or _asks_to_skip(raw)
         screen = screen_lines(raw.output, mode)
         run = CommandRun(
             actual=screen.lines,
@@ -267,9 +290,24 @@ def _finish_block(
             duration=raw.duration,
             escapes_left=screen.escapes_left,
         )
-        results.append(compare_command(command, run, exact_blank=exact))
+        results.append(compare_command(command, run, cram=exact))
+    if skipped:
+        return BlockResult(block, Outcome.SKIPPED, reported=reported)
     ok = all(result.is_ok for result in results)
     return BlockResult(block, Outcome.PASSED if ok else Outcome.FAILED, tuple(results), reported)
+
+
+_SKIP_STATUS = 80
+_SKIP_LOSS = f"the shell exited with status {_SKIP_STATUS}"
+
+
+def _asks_to_skip(raw: RawRun) -> bool:
+    """Whether the session was lost by the shell exiting with 80, cram's and scrut's skip.
+
+    A command run after that reports the loss as having happened earlier, and
+    so skips its block too (SPEC §9).
+    """
+    return raw.lost is not None and raw.lost.endswith(_SKIP_LOSS)
 
 
 def write_fixture(fixture: FileFixture, cwd: Path) -> None:

@@ -246,7 +246,8 @@ def _respell(plan: _Plan) -> None:
     """Write the command's expected lines as the actual lines, patterns given up."""
     run = plan.result.run
     spelled, literals = _spell_actual(run, plan.cram)
-    if plan.lines[: plan.output] == spelled:
+    # The same lines with their actual text now known can still be escaped next time.
+    if plan.lines[: plan.output] == spelled and plan.literals[: plan.output] == literals:
         raise _unwritable(plan)
     plan.lines[: plan.output] = spelled
     plan.literals[: plan.output] = literals
@@ -413,7 +414,7 @@ def _reread_block(
     if not result.commands:
         return replace(result, block=block)
     commands = tuple(
-        compare_command(command, old.run, exact_blank=cram)
+        compare_command(command, old.run, cram=cram)
         for command, old in zip(block.commands, result.commands, strict=True)
     )
     if not any((number, position) in edited for position in range(len(commands))):
