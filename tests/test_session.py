@@ -12,7 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from txtest.session import Job, RawRun, Session, ansi_c_quote, descendants, strip_own_trace
+from txtest.processes import descendants
+from txtest.prompt import strip_own_trace
+from txtest.session import Job, RawRun, Session, ansi_c_quote
 
 
 @pytest.fixture
@@ -107,8 +109,8 @@ def test_background_job_notice_is_not_output(session: Session) -> None:
     assert runs[1].output.strip().isdigit()
 
 
-def test_set_e_keeps_the_session_for_status_only_failures(session: Session) -> None:
-    runs = run(session, "set -e", "! true", "echo still here", "false", "echo never")
+def test_set_e_ends_the_session_at_a_failing_command(session: Session) -> None:
+    runs = run(session, "set -e", "! false", "echo still here", "false", "echo never")
     assert [r.output for r in runs[:3]] == [b"", b"", b"still here\n"]
     assert runs[3].lost == "the shell exited with status 1"
     assert runs[4].lost == "the session was lost earlier: the shell exited with status 1"
@@ -191,10 +193,12 @@ def test_ansi_c_quote_round_trips_through_bash(data: bytes) -> None:
 
 def test_strip_own_trace_keeps_the_user_trace() -> None:
     traced = (
-        b"+ builtin eval 'echo hi\n__txtest_mark $?'\n++ echo hi\nhi\n++ __txtest_mark 0\n"
-        b"++ __txtest_s=0\n+ __txtest_fin 0\n+ return 0\n+ :\n"
+        b"+ POSIXLY_CORRECT=y\n+ eval '__txtest_ret 0 && ((1));return 3'\n++ __txtest_ret 0\n"
+        b"++ unset POSIXLY_CORRECT\n++ POSIXLY_CORRECT=y\n++ __txtest_status 0\n++ return 0\n"
+        b"++ (( 1 ))\n++ return 3\nhi\n+ POSIXLY_CORRECT=y\n+ __txtest_fin 1\n"
+        b"+ __txtest_s=1\n+ PS1=x\n+ PS2=\n+ PS0=\n+ PROMPT_COMMAND=\n+ [[ -t 2 ]]\n"
     )
-    assert strip_own_trace(traced) == b"++ echo hi\nhi\n"
+    assert strip_own_trace(traced) == b"++ return 3\nhi\n"
 
 
 def test_own_trace_is_hidden_for_a_long_command_too(session: Session) -> None:
@@ -266,7 +270,7 @@ def test_session_files_stay_beside_the_control_path(tmp_path: Path) -> None:
         (result,) = run(started, long_command)
         assert result.output == b"x" * 5000 + b"\n"
         assert not list((tmp_path / "tmp").iterdir())
-        assert {p.name for p in tmp_path.iterdir()} >= {"tmp", ".s.init", ".s.c1"}
+        assert {p.name for p in tmp_path.iterdir()} == {"tmp", ".s.in"}
 
 
 def test_without_posix_spawn_setsid_pexpect_forks_the_shell(

@@ -28,6 +28,7 @@ from txtest.model import (
     TermMode,
 )
 from txtest.parse import read_document
+from txtest.processes import become_subreaper, reap_orphans
 from txtest.report import (
     count_blocks,
     format_document,
@@ -37,7 +38,6 @@ from txtest.report import (
     updatable_paths,
 )
 from txtest.runner import selected_blocks
-from txtest.session import become_subreaper, reap_orphans
 
 
 class Interrupted(BaseException):

@@ -1,0 +1,32 @@
+# Run once by each session's bash, read from its command pipe.
+# @CWD@ and @SENTINEL@ are filled in by txtest.session.
+set +H +m +o history
+unset HISTFILE PROMPT_COMMAND PS0 MAILCHECK
+shopt -u checkwinsize
+# bash starts where txtest runs; the caller's OLDPWD is kept
+[[ -v OLDPWD ]] && __txtest_o=$OLDPWD || __txtest_o=
+cd -- @CWD@ || exit 1
+if [[ -n $__txtest_o ]]; then OLDPWD=$__txtest_o; else unset OLDPWD; declare -x OLDPWD; fi
+unset __txtest_o
+# Each command line starts `POSIXLY_CORRECT=y eval "__txtest_ret $__txtest_s && ((1));"...`: in
+# POSIX mode bash finds the special builtins (eval, unset, return) before any
+# function of the same name, so a document's `eval()` or `return()` cannot
+# catch them. __txtest_ret leaves POSIX mode and hands the previous status on
+# as $?; its inner call holds POSIX mode only while `return` is looked up.
+# `&& ((1))` keeps a non-zero status from ending a `set -e` shell there.
+__txtest_ret() { unset POSIXLY_CORRECT; POSIXLY_CORRECT=y __txtest_status "$1"; }
+__txtest_status() { return "$1"; }
+# Every command line ends `POSIXLY_CORRECT=y __txtest_fin $?`: the status for
+# the prompt, the session's own prompts back whatever the command set, and
+# stderr back on the terminal if the command sent it elsewhere for good (the
+# prompt is drawn there). POSIX mode holds only during the call.
+__txtest_fin() {
+  __txtest_s=$1
+  PS1=$__txtest_p PS2= PS0= PROMPT_COMMAND=
+  [[ -t 2 ]] || exec 2>/dev/tty
+}
+__txtest_s=0
+__txtest_p='@SENTINEL@'
+PS2=''
+# last: bash draws a prompt after every line it reads, and this is the first of ours
+PS1=$__txtest_p
