@@ -38,6 +38,7 @@ from txtest.report import (
     updatable_paths,
 )
 from txtest.runner import selected_blocks
+from txtest.sizes import DEFAULT_MAX_OUTPUT, parse_size
 
 
 class Interrupted(BaseException):
@@ -76,6 +77,15 @@ def _verbosity_flags(context: click.Context, verbose: bool, quiet: bool) -> tupl
     if verbose_typed == quiet_typed:
         raise click.UsageError("choose one of -v and -q")
     return verbose_typed, quiet_typed
+
+
+def _size(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_MAX_OUTPUT
+    try:
+        return parse_size(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--max-output") from None
 
 
 def _jobs(value: str) -> int:
@@ -149,6 +159,10 @@ def use_color(choice: str, stream: TextIO, environ: dict[str, str]) -> bool:
     "--list/--no-list", "list_only", default=False, help="List blocks and commands; run nothing."
 )
 @click.option("--junit-xml", metavar="FILE", help="Also write a JUnit XML report to FILE.")
+@click.option(
+    "--max-output", metavar="SIZE", help="Output a command may print (64M, 1G, bytes; default 64M)."
+)
+@click.option("--log", metavar="FILE", help="Also write an audit log (JSON Lines) to FILE.")
 @click.version_option(__version__, "--version", prog_name="txtest")
 def command(
     paths: tuple[str, ...],
@@ -167,6 +181,8 @@ def command(
     quiet: bool,
     list_only: bool,
     junit_xml: str | None,
+    max_output: str | None,
+    log: str | None,
 ) -> None:
     """Run the shell transcripts in PATHs (Markdown, cram .t, directories) and diff their output.
 
@@ -177,6 +193,11 @@ def command(
     paths = paths or tuple(context.obj or ())
     if not paths:
         raise click.UsageError("name at least one PATH (or set paths in [tool.txtest])")
+    if log is not None:
+        try:
+            Path(log).write_bytes(b"")  # each document appends its commands
+        except OSError as error:
+            raise click.BadParameter(f"cannot write {log}: {error}", param_hint="--log") from None
     settings = Settings(
         paths=paths,
         run=RunOptions(
@@ -189,6 +210,8 @@ def command(
             keyword=keyword,
             update=update,
             langs=_langs(lang),
+            max_output=_size(max_output),
+            log=Path(log).resolve() if log else None,
         ),
         color=use_color(color, sys.stdout, dict(os.environ)),
         verbosity=1 if verbose else -1 if quiet else 0,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from txtest.errors import InputError
 from txtest.model import Frozen, RunOptions, TermMode
+from txtest.sizes import parse_size
 
 # option name -> the Python types its value may have in TOML
 OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
@@ -26,8 +27,10 @@ OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
     "quiet": (bool,),
     "list": (bool,),
     "junit_xml": (str,),
+    "max_output": (int, str),
+    "log": (str,),
 }
-_PATH_OPTIONS = ("workdir", "junit_xml")
+_PATH_OPTIONS = ("workdir", "junit_xml", "log")
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
@@ -87,6 +90,8 @@ def run_options(config: Config) -> RunOptions:
         options = replace(options, langs=tuple(w.strip().lower() for w in words if w.strip()))
     if "workdir" in given:
         options = replace(options, workdir=Path(str(given["workdir"])))
+    if "max_output" in given:
+        options = replace(options, max_output=parse_size(str(given["max_output"])))
     return options
 
 
@@ -116,7 +121,12 @@ def _option_value(key: str, value: object, pyproject: Path, start: Path) -> obje
         return ",".join(_string_list(key, value, _shown(pyproject, start)))
     if key in _PATH_OPTIONS and isinstance(value, str):
         return _relative(value, pyproject, start)
-    if key == "jobs":
+    if key == "max_output":
+        try:
+            parse_size(str(value))
+        except ValueError as error:
+            raise InputError(f"[tool.txtest] {error}", path=_shown(pyproject, start)) from None
+    if key in ("jobs", "max_output"):
         return str(value)
     return value
 

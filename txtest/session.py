@@ -6,10 +6,10 @@ opens /dev/tty cannot read txtest's later commands, and no terminal mode a
 command sets (`stty olcuc`, `-icanon`, `echo`) changes what bash reads.
 Each command is one line on that pipe:
 
-    POSIXLY_CORRECT=y eval "__txtest_ret $__txtest_s && ((1));"$'TEXT' </dev/null;
-    POSIXLY_CORRECT=y __txtest_fin $?
+    POSIXLY_CORRECT=y \\eval "\\__txtest_ret $__txtest_s && ((1))"$'\\n'$'TEXT' </dev/null;
+    POSIXLY_CORRECT=y \\__txtest_fin $?
 
-(session_init.sh says why each piece is there).
+(session_init.sh says why each piece is there; the backslashes keep aliases off).
 
 The text travels as a $'...' word, so bash parses it alone, as a string:
 an unfinished quote, here-document or trailing backslash ends at the end of
@@ -37,6 +37,7 @@ from pexpect import pty_spawn
 from txtest.processes import descendants, kill_all, kill_session
 from txtest.prompt import Frame, PromptReader, Sentinel
 from txtest.ptyio import drain, prepare_child, read_chunk, spawn_on_pty, wait_io, write_some
+from txtest.sizes import DEFAULT_MAX_OUTPUT, format_size
 from txtest.waiting import machine, read_process, waits_for_terminal
 
 _POLL = 0.05
@@ -46,7 +47,6 @@ WAITING = "waiting for terminal input"
 _COALESCE = 0.0003
 """While bash has further commands queued, wait this long after each read: output
 then comes in fewer, larger reads, and both processes wake less often."""
-DEFAULT_MAX_OUTPUT = 64 * 2**20
 
 
 class SessionError(RuntimeError):
@@ -61,6 +61,8 @@ class RawRun:
     exit_status: int | None
     lost: str | None = None
     duration: float = 0.0
+    started: float = 0.0
+    """Wall-clock time (time.time()) when the command's turn came."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,9 @@ class Session:
         self._commands = -1
         self._fifo_fd = -1
         self._ended_wait = False
+        self._base = 0
+        """Commands run by earlier calls of `run`."""
+        self._held: Frame | None = None
         self._tty = bytearray()
         self._tty_name = ""
         self._machine = machine()
@@ -190,29 +195,53 @@ class Session:
             if self.lost is not None:
                 yield RawRun(b"", None, f"the session was lost earlier: {self.lost}")
                 continue
-            started = time.monotonic()
+            wall, started = time.time(), time.monotonic()
             while next_line < len(lines) and next_line <= index + self._lookahead:
                 pending += lines[next_line]
                 next_line += 1
             queued = next_line > index + 1
             self._ended_wait = False
-            frame = self._read_frame(started + job.timeout, pending, job.timeout, queued)
+            deadline = started + job.timeout
+            frame = self._held or self._read_frame(deadline, pending, job.timeout, queued)
+            self._held = None
+            if frame is not None and frame.count != index + self._base + 1:
+                frame = self._complete(frame, deadline, pending, job.timeout, queued)
             duration = time.monotonic() - started
             if frame is None:
-                yield RawRun(self._reader.take(), None, self.lost, duration)
+                yield RawRun(self._reader.take(), None, self.lost, duration, wall)
             else:
                 failure = WAITING if self._ended_wait else None
-                yield RawRun(frame.output, frame.status, failure, duration)
+                yield RawRun(frame.output, frame.status, failure, duration, wall)
+        self._base += len(jobs)
+
+    def _complete(
+        self, early: Frame, deadline: float, pending: bytearray, timeout: float, queued: bool
+    ) -> Frame | None:
+        """The frame of a command whose prompt bash drew before its status was set.
+
+        Its status is in the next prompt: the next command's, as the status
+        before the last, or, with no command queued, a fresh prompt asked for
+        with an empty line.
+        """
+        if not queued:
+            pending += b"\n"
+        follow = self._read_frame(deadline, pending, timeout, queued)
+        if follow is None:
+            return None
+        if follow.count == early.count + 1:
+            return Frame(early.output + follow.output, follow.status, follow.count, 0)
+        self._held = follow
+        return Frame(early.output, follow.previous, early.count + 1, 0)
 
     def command_line(self, source: str) -> bytes:
         """The line on bash's pipe that runs one command (module docstring)."""
         text = ansi_c_quote(source.encode("utf-8", "surrogateescape"))
         return (
-            b'POSIXLY_CORRECT=y eval "__txtest_ret $__txtest_s && ((1));"'
+            b"POSIXLY_CORRECT=y \\eval \"\\__txtest_ret $__txtest_s && ((1))\"$'\\n'"
             + text
             + b" </dev/null"
             + self._target
-            + b"; POSIXLY_CORRECT=y __txtest_fin $?\n"
+            + b"; POSIXLY_CORRECT=y \\__txtest_fin $?\n"
         )
 
     def _read_frame(
@@ -362,25 +391,6 @@ class _PosixSpawn(pexpect.spawn):  # type: ignore[misc]
         environment = env if isinstance(env, dict) else dict(os.environ)
         pid, fd = spawn_on_pty(args, environment, 24, 80, self._stdin)
         return pty_spawn.ptyprocess.PtyProcess(pid, fd)
-
-
-def format_size(size: int) -> str:
-    """64 MiB as `64M`, as --max-output spells it."""
-    for suffix, factor in (("G", 2**30), ("M", 2**20), ("K", 2**10)):
-        if size % factor == 0:
-            return f"{size // factor}{suffix}"
-    return str(size)
-
-
-def parse_size(text: str) -> int:
-    """`64M`, `1G`, `512K` or plain bytes; ValueError if not a positive size."""
-    factors = {"K": 2**10, "M": 2**20, "G": 2**30}
-    text = text.strip()
-    factor = factors.get(text[-1:].upper(), 1)
-    digits = text[:-1] if factor != 1 else text
-    if not digits.isdigit() or int(digits) <= 0:
-        raise ValueError(f"not a size: {text!r} (use 64M, 1G or bytes)")
-    return int(digits) * factor
 
 
 def ansi_c_quote(data: bytes) -> bytes:

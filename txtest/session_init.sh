@@ -8,24 +8,29 @@ shopt -u checkwinsize
 cd -- @CWD@ || exit 1
 if [[ -n $__txtest_o ]]; then OLDPWD=$__txtest_o; else unset OLDPWD; declare -x OLDPWD; fi
 unset __txtest_o
-# Each command line starts `POSIXLY_CORRECT=y eval "__txtest_ret $__txtest_s && ((1));"...`: in
+# Each command line starts `POSIXLY_CORRECT=y eval "__txtest_ret $__txtest_s && ((1))"$'\n...'`: in
 # POSIX mode bash finds the special builtins (eval, unset, return) before any
 # function of the same name, so a document's `eval()` or `return()` cannot
 # catch them. __txtest_ret leaves POSIX mode and hands the previous status on
 # as $?; its inner call holds POSIX mode only while `return` is looked up.
-# `&& ((1))` keeps a non-zero status from ending a `set -e` shell there.
+# `&& ((1))` keeps a non-zero status from ending a `set -e` shell there; the
+# newline after it lets bash run it before it parses the command's text.
 __txtest_ret() { unset POSIXLY_CORRECT; POSIXLY_CORRECT=y __txtest_status "$1"; }
 __txtest_status() { return "$1"; }
 # Every command line ends `POSIXLY_CORRECT=y __txtest_fin $?`: the status for
-# the prompt, the session's own prompts back whatever the command set, and
-# stderr back on the terminal if the command sent it elsewhere for good (the
-# prompt is drawn there). POSIX mode holds only during the call.
+# the prompt, the session's own prompts back whatever the command set, stderr
+# back on the terminal if the command sent it elsewhere for good (the prompt
+# is drawn there). POSIX mode holds only during the call.
+# The prompt carries a count of commands run and the status of the one before
+# the last: when a command's text ends inside a quote or after a backslash,
+# bash draws its prompt before __txtest_fin runs (the count shows it), and the
+# reader takes the status from the next prompt.
 __txtest_fin() {
-  __txtest_s=$1
+  __txtest_r=$__txtest_s __txtest_s=$1 __txtest_n=$((__txtest_n + 1))
   PS1=$__txtest_p PS2= PS0= PROMPT_COMMAND=
   [[ -t 2 ]] || exec 2>/dev/tty
 }
-__txtest_s=0
+__txtest_r=0 __txtest_s=0 __txtest_n=0
 __txtest_p='@SENTINEL@'
 PS2=''
 # last: bash draws a prompt after every line it reads, and this is the first of ours
