@@ -196,8 +196,8 @@ def test_strip_own_trace_keeps_the_user_trace() -> None:
         b"+ POSIXLY_CORRECT=y\n+ eval '\\__txtest_ret 0 && ((1))\nreturn 3'\n++ __txtest_ret 0\n"
         b"++ unset POSIXLY_CORRECT\n++ POSIXLY_CORRECT=y\n++ __txtest_status 0\n++ return 0\n"
         b"++ (( 1 ))\n++ return 3\nhi\n+ POSIXLY_CORRECT=y\n+ __txtest_fin 1\n"
-        b"+ __txtest_r=0\n+ __txtest_s=1\n+ __txtest_n=2\n+ PS1=x\n+ PS2=\n+ PS0=\n"
-        b"+ PROMPT_COMMAND=\n+ [[ -t 2 ]]\n"
+        b"+ __txtest_s=1\n+ __txtest_n=2\n+ PS1=x\n+ PS2=\n+ PS0=\n"
+        b"+ PROMPT_COMMAND=\n+ shopt -s promptvars\n+ [[ -t 2 ]]\n"
     )
     assert strip_own_trace(traced) == b"++ return 3\nhi\n"
 

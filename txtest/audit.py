@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 from pathlib import Path
 
@@ -18,6 +16,8 @@ def log_record(command: Command, session: str | None, raw: RawRun) -> dict[str, 
     survive as lone surrogates (JSON `\\udcXX`) and `.encode("utf-8",
     "surrogateescape")` gives the bytes back.
     """
+    import datetime as dt  # here, like json below: only a run with --log needs them
+
     lost = raw.lost if raw.lost != WAITING else None
     return {
         "document": command.location.path,
@@ -35,6 +35,8 @@ def log_record(command: Command, session: str | None, raw: RawRun) -> dict[str, 
 
 def append_record(path: Path, record: dict[str, object]) -> None:
     """Append one line with a single write, so documents run in parallel never interleave."""
+    import json
+
     line = (json.dumps(record) + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

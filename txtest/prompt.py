@@ -1,6 +1,6 @@
 """The sentinel prompt and the pure reader that cuts a byte stream into command frames.
 
-The prompt is `A:STATUS:BGPID:COUNT:PREVIOUS:B`, A and B two halves of a random nonce. PS1
+The prompt is `A:STATUS:BGPID:COUNT:B`, A and B two halves of a random nonce. PS1
 spells its colons as `\\072`, which bash decodes only when it draws the
 prompt, so `echo $PS1` or a `set -x` trace never prints the form the reader
 looks for, and no command can print it without knowing the nonce.
@@ -23,8 +23,9 @@ _OWN_TRACE_ZERO = re.compile(rb"\++ \(\( 1 \)\)\r?\n")
 """... and the one more it runs when the previous status was 0."""
 _OWN_TRACE_TAIL = re.compile(
     rb"\++ POSIXLY_CORRECT=y\r?\n\++ __txtest_fin [0-9]+\r?\n"
-    rb"\++ __txtest_r=[0-9]+\r?\n\++ __txtest_s=[0-9]+\r?\n\++ __txtest_n=[0-9]+\r?\n"
-    rb"\++ PS1=.*\r?\n\++ PS2=\r?\n\++ PS0=\r?\n\++ PROMPT_COMMAND=\r?\n\++ \[\[ -t 2 \]\]\r?\n\Z"
+    rb"\++ __txtest_s=[0-9]+\r?\n\++ __txtest_n=[0-9]+\r?\n"
+    rb"\++ PS1=.*\r?\n\++ PS2=\r?\n\++ PS0=\r?\n\++ PROMPT_COMMAND=\r?\n"
+    rb"\++ shopt -s promptvars\r?\n\++ \[\[ -t 2 \]\]\r?\n\Z"
 )
 """The `set -x` lines of the statement every command line ends with."""
 
@@ -37,8 +38,6 @@ class Frame:
     status: int
     count: int
     """How many commands the shell had finished when it drew this prompt."""
-    previous: int
-    """The status of the command before the last."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +59,12 @@ class Sentinel:
     @property
     def ps1(self) -> str:
         """PS1's text: bash expands the variables and decodes `\\072` when drawing it."""
-        fields = "\\072".join(("$__txtest_s", "${!-}", "$__txtest_n", "$__txtest_r"))
+        fields = "\\072".join(("$__txtest_s", "${!-}", "$__txtest_n"))
         return f"{self.first}\\072{fields}\\072{self.second}"
 
     def pattern(self) -> re.Pattern[bytes]:
         first, second = self.first.encode(), self.second.encode()
-        return re.compile(rb"%s:([0-9]+):([0-9]*):([0-9]+):([0-9]+):%s" % (first, second))
+        return re.compile(rb"%s:([0-9]+):([0-9]*):([0-9]+):%s" % (first, second))
 
 
 class PromptReader:
@@ -87,12 +86,12 @@ class PromptReader:
             return None
         output = bytes(self.pending[: match.start()])
         status, background = int(match[1]), bool(match[2])
-        count, previous = int(match[3]), int(match[4])
+        count = int(match[3])
         del self.pending[: match.end()]
         self._searched = 0
         if background and b"] " in output:
             output = _JOB_NOTICE.sub(b"", output)
-        return Frame(strip_own_trace(output), status, count, previous)
+        return Frame(strip_own_trace(output), status, count)
 
     def take(self) -> bytes:
         """Everything pending (the output of a command that never ended)."""

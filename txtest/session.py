@@ -27,7 +27,6 @@ import shlex
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 
@@ -102,11 +101,11 @@ class Session:
         self._commands = -1
         self._fifo_fd = -1
         self._ended_wait = False
-        self._base = 0
-        """Commands run by earlier calls of `run`."""
-        self._held: Frame | None = None
+        self._sent = 0
+        """Commands whose turn has come, in this and earlier calls of `run`."""
         self._tty = bytearray()
         self._tty_name = ""
+        self._tty_device = -1
         self._machine = machine()
         self.lost: str | None = None
 
@@ -148,6 +147,7 @@ class Session:
         os.set_blocking(self._fd, False)
         with contextlib.suppress(OSError):
             self._tty_name = os.readlink(f"/proc/{self._child.pid}/fd/2")
+            self._tty_device = os.stat(self._tty_name).st_rdev
         pending = bytearray(self._init_script())
         if self._read_frame(time.monotonic() + timeout, pending, timeout) is None:
             self.close()
@@ -180,7 +180,8 @@ class Session:
         return Path(os.readlink(f"/proc/{self.pid}/cwd"))
 
     def _init_script(self) -> bytes:
-        text = resources.files("txtest").joinpath("session_init.sh").read_text("utf-8")
+        # beside this module: importlib.resources would cost more to import than to read
+        text = Path(__file__).with_name("session_init.sh").read_text("utf-8")
         text = text.replace("@CWD@", shlex.quote(str(self._cwd)))
         return text.replace("@SENTINEL@", self._sentinel.ps1).encode()
 
@@ -202,36 +203,35 @@ class Session:
             queued = next_line > index + 1
             self._ended_wait = False
             deadline = started + job.timeout
-            frame = self._held or self._read_frame(deadline, pending, job.timeout, queued)
-            self._held = None
-            if frame is not None and frame.count != index + self._base + 1:
-                frame = self._complete(frame, deadline, pending, job.timeout, queued)
+            self._sent += 1
+            frame = self._frame(deadline, pending, job.timeout, queued)
             duration = time.monotonic() - started
             if frame is None:
                 yield RawRun(self._reader.take(), None, self.lost, duration, wall)
             else:
                 failure = WAITING if self._ended_wait else None
                 yield RawRun(frame.output, frame.status, failure, duration, wall)
-        self._base += len(jobs)
 
-    def _complete(
-        self, early: Frame, deadline: float, pending: bytearray, timeout: float, queued: bool
+    def _frame(
+        self, deadline: float, pending: bytearray, timeout: float, queued: bool
     ) -> Frame | None:
-        """The frame of a command whose prompt bash drew before its status was set.
+        """The frame of the command whose turn it is, from its fresh prompt.
 
-        Its status is in the next prompt: the next command's, as the status
-        before the last, or, with no command queued, a fresh prompt asked for
-        with an empty line.
+        Every command line is followed by an empty line, which runs nothing
+        and makes bash draw one more prompt. The first prompt may be stale:
+        bash draws it without expanding it again when the command's text
+        ended inside a quote or after a backslash. The second is always
+        fresh, and the count it carries says which is which.
         """
-        if not queued:
-            pending += b"\n"
-        follow = self._read_frame(deadline, pending, timeout, queued)
-        if follow is None:
-            return None
-        if follow.count == early.count + 1:
-            return Frame(early.output + follow.output, follow.status, follow.count, 0)
-        self._held = follow
-        return Frame(early.output, follow.previous, early.count + 1, 0)
+        output = bytearray()
+        while True:
+            frame = self._read_frame(deadline, pending, timeout, queued)
+            if frame is None:
+                self._reader.pending[:0] = output
+                return None
+            output += frame.output
+            if frame.count == self._sent:
+                return Frame(bytes(output), frame.status, frame.count)
 
     def command_line(self, source: str) -> bytes:
         """The line on bash's pipe that runs one command (module docstring)."""
@@ -241,7 +241,7 @@ class Session:
             + text
             + b" </dev/null"
             + self._target
-            + b"; POSIXLY_CORRECT=y \\__txtest_fin $?\n"
+            + b"; POSIXLY_CORRECT=y \\__txtest_fin $?\n\n"
         )
 
     def _read_frame(
@@ -279,7 +279,7 @@ class Session:
         pid = self._child.pid
         readings = [read_process(member) for member in (pid, *descendants(pid))]
         present = [reading for reading in readings if reading is not None]
-        return waits_for_terminal(present, self._tty_name, self._machine)
+        return waits_for_terminal(present, self._tty_name, self._tty_device, self._machine)
 
     def write_terminal(self, data: bytes) -> None:
         """Type bytes into the terminal, as a keyboard would."""

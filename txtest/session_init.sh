@@ -20,17 +20,18 @@ __txtest_status() { return "$1"; }
 # Every command line ends `POSIXLY_CORRECT=y __txtest_fin $?`: the status for
 # the prompt, the session's own prompts back whatever the command set, stderr
 # back on the terminal if the command sent it elsewhere for good (the prompt
-# is drawn there). POSIX mode holds only during the call.
-# The prompt carries a count of commands run and the status of the one before
-# the last: when a command's text ends inside a quote or after a backslash,
-# bash draws its prompt before __txtest_fin runs (the count shows it), and the
-# reader takes the status from the next prompt.
+# is drawn there), prompt expansion on. POSIX mode holds only during the call.
+# The prompt carries a count of commands run. When a command's text ends
+# inside a quote or after a backslash, bash draws the prompt it drew last,
+# not expanded again; the empty line after every command line gets a fresh
+# one, and the count tells the reader which is which.
 __txtest_fin() {
-  __txtest_r=$__txtest_s __txtest_s=$1 __txtest_n=$((__txtest_n + 1))
+  __txtest_s=$1 __txtest_n=$((__txtest_n + 1))
   PS1=$__txtest_p PS2= PS0= PROMPT_COMMAND=
+  shopt -s promptvars
   [[ -t 2 ]] || exec 2>/dev/tty
 }
-__txtest_r=0 __txtest_s=0 __txtest_n=0
+__txtest_s=0 __txtest_n=0
 __txtest_p='@SENTINEL@'
 PS2=''
 # last: bash draws a prompt after every line it reads, and this is the first of ours

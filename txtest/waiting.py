@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -39,20 +38,28 @@ class ProcessReading:
     first_argument: int = -1
     fds: Mapping[int, str] = field(default_factory=dict)
     """Its open descriptors and what they point to."""
+    terminal: int = 0
+    """The device number of its controlling terminal (/proc/PID/stat's tty_nr)."""
 
 
-def waits_for_terminal(readings: Iterable[ProcessReading], tty: str, machine: str) -> bool:
+def waits_for_terminal(
+    readings: Iterable[ProcessReading], tty: str, device: int, machine: str
+) -> bool:
     """True when one of the processes is blocked reading the terminal, or polling it.
 
-    Every process has the terminal as stdout and stderr, so a poll counts
-    only when the terminal is also open on another descriptor (stdin, or a
-    /dev/tty it opened).
+    Only processes whose controlling terminal it is count: `/dev/tty` in a
+    process of a terminal of its own (a txtest run inside a document) is
+    that other terminal. Every process has the terminal as stdout and
+    stderr, so a poll counts only when the terminal is also open on another
+    descriptor (stdin, or a /dev/tty it opened).
     """
     calls = SYSCALLS.get(machine)
     if calls is None:
         return False
     names = (tty, "/dev/tty")  # a process that opened /dev/tty shows that name
     for reading in readings:
+        if reading.terminal != device:
+            continue
         if reading.syscall in calls.reads and reading.fds.get(reading.first_argument) in names:
             return True
         if reading.syscall in calls.polls and any(
@@ -67,18 +74,21 @@ def read_process(pid: int) -> ProcessReading | None:
     try:
         with open(f"/proc/{pid}/syscall", "rb") as handle:
             words = handle.read().split()
-    except OSError:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            terminal = int(handle.read().rpartition(b")")[2].split()[4])
+    except (OSError, ValueError, IndexError):
         return None
     if not words or not words[0].isdigit():
-        return ProcessReading(None)
+        return ProcessReading(None, terminal=terminal)
     fds: dict[int, str] = {}
     with contextlib.suppress(OSError):
         for name in os.listdir(f"/proc/{pid}/fd"):
             with contextlib.suppress(OSError):
                 fds[int(name)] = os.readlink(f"/proc/{pid}/fd/{name}")
     first = int(words[1], 16) if len(words) > 1 else -1
-    return ProcessReading(int(words[0]), first, fds)
+    return ProcessReading(int(words[0]), first, fds, terminal)
 
 
 def machine() -> str:
-    return platform.machine()
+    """The machine type the syscall numbers depend on (`x86_64`, `aarch64`)."""
+    return os.uname().machine
