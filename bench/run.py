@@ -435,6 +435,7 @@ class Results:
     repeats: dict[str, int]
     floor_kib: int  # ru_maxrss of `true` through the launcher
     startup: list[tuple[str, float]]  # (what, median seconds) of bare interpreter starts
+    flood: Sample | None = None  # txtest on an endless writer under --timeout 2
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -510,6 +511,18 @@ def bars_table(results: Results) -> str:
         m = results.measures.get(("txtest", "W4"))
         shown, ok = verdict(m.max_rss_kib / MIB if m else None, 100.0, at_most=True)
         rows.append(["W4 txtest peak RSS (MiB)", shown, "≤ 100", ok, ""])
+    if results.flood is not None:
+        seconds, peak = results.flood.seconds, results.flood.max_rss_kib / MIB
+        ok = "pass" if peak <= FLOOD_RSS_BAR and seconds <= 10 else "FAIL"
+        rows.append(
+            [
+                "`yes` under `--timeout 2`: seconds, peak RSS (MiB)",
+                f"{seconds:.1f}, {peak:.0f}",
+                f"≤ {FLOOD_RSS_BAR}",
+                ok,
+                "",
+            ]
+        )
     if any(w.name == "W3" for w in results.workloads):
         speedup = ratio(results, "txtest", "txtest -j 2", "W3")
         shown, ok = verdict(speedup, 1.6, at_most=False)
@@ -581,6 +594,17 @@ STARTUP = (
     ),
     ("`import txtest.cli` (all txtest needs before it reads a document)", "import txtest.cli"),
 )
+
+
+FLOOD_RSS_BAR = 3 * 64
+"""Peak RSS (MiB) allowed while an endless writer fills the default 64 MiB --max-output."""
+
+
+def measure_flood(root: Path) -> Sample:
+    """txtest on `yes` under `--timeout 2`: it must end early, its memory bounded."""
+    document = root / "flood.md"
+    document.write_text("```console\n$ yes\n```\n", encoding="utf-8")
+    return run_timed([str(TXTEST), "-q", "--timeout", "2", str(document)], root)
 
 
 def measure_startup(python: Path, repeat: int) -> list[tuple[str, float]]:
@@ -724,6 +748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workload, tools, tmp, args.repeat, args.quick
             )
             measures.update({(label, workload.name): m for label, m in by_tool.items()})
+        flood = measure_flood(tmp) if "txtest" in groups else None
     except BenchError as error:
         progress(f"{error}\n  (the workload files are kept in {tmp})")
         return 1
@@ -734,7 +759,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     startup = (
         measure_startup(bench_bin / "python", 9 if not args.quick else 1) if needs_venv else []
     )
-    results = Results(date, machine, workloads, tools, measures, repeats, floor, startup)
+    results = Results(date, machine, workloads, tools, measures, repeats, floor, startup, flood)
     report = render_report(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
