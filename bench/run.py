@@ -180,7 +180,7 @@ HALVES_SCRIPT = (
 C_BASH = "bash, LC_ALL=C"
 """bash alone in cram's locale."""
 UTF8_BASH = "bash, LC_ALL=C.UTF-8"
-"""bash alone in txtest's locale (SPEC §5.2): what the UTF-8 locale costs by itself."""
+"""bash alone in the locale txtest gives its sessions: what the UTF-8 locale costs by itself."""
 
 
 def ensure_bench_venv(venv: Path) -> Path:
@@ -199,6 +199,10 @@ def ensure_bench_venv(venv: Path) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([*pip, "cram", "prysk"], check=True)
     progress(f"installing txtest from {REPO} into {venv}")
+    # The distribution was called `txtest` before it became `txtest-cli`: drop a copy
+    # installed under the old name, whose files the new one would otherwise overlay.
+    uninstall = [str(bin_dir / "python"), "-m", "pip", "uninstall", "--quiet", "--yes", "txtest"]
+    subprocess.run(uninstall, check=True, stderr=subprocess.DEVNULL)
     subprocess.run([*pip, "--force-reinstall", "--no-deps", str(REPO)], check=True)
     subprocess.run([*pip, str(REPO)], check=True)
     return bin_dir
@@ -406,14 +410,13 @@ def describe_machine(
         ("two CPU-bound Python processes at once get done", parallel_throughput()),
         ("load average (1/5/15 min), start → end", f"{load_before} → {load_average()}"),
         ("OS", f"{platform.system()} {platform.release()}"),
-        ("Python", f"{platform.python_version()} ({sys.executable})"),
+        ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("bash", first_line(["bash", "--version"])),
     ]
     if "txtest" in groups:
         commit = first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
-        rows.append(
-            ("txtest", f"{package_version(TXTEST.parent / 'python', 'txtest')}, commit {commit}")
-        )
+        version = package_version(TXTEST.parent / "python", "txtest-cli")
+        rows.append(("txtest", f"{version}, commit {commit}"))
     for name in ("cram", "prysk"):
         if name in groups:
             rows.append((name, package_version(bench_bin / "python", name)))
@@ -477,62 +480,75 @@ def ratio(results: Results, top: str, bottom: str, workload: str) -> float | Non
     return a.median_seconds / b.median_seconds if a and b else None
 
 
-def verdict(value: float | None, bar: float | None, at_most: bool) -> tuple[str, str]:
-    """The measured value and pass/fail against ``bar`` (n/a when unmeasured)."""
+def shown(value: float | None) -> str:
+    """A measured value as the tables show it (n/a when unmeasured)."""
     if value is None:
-        return "n/a", "n/a"
-    shown = f"{value:.1f}" if value >= 10 else f"{value:.2f}"
-    if bar is None:
-        return shown, "no bar"
-    ok = value <= bar if at_most else value >= bar
-    return shown, "**pass**" if ok else "**FAIL**"
+        return "n/a"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
-RATIO_BARS = {"W1": 2.0, "W2": 1.3, "W3": None, "W4": 1.2, "W5": 2.0}
+RATIO_TARGETS = {"W1": 2.0, "W2": 1.3, "W3": None, "W4": 1.2, "W5": 2.0}
+"""The project's aim for txtest's time over cram's, per workload (None: no aim)."""
+RSS_TARGET_MIB = 100.0
+SPEEDUP_TARGET = 1.6
 
 
-def bars_table(results: Results) -> str:
-    """The project's bars, each with its measured value and verdict."""
+def ratios_table(results: Results) -> str:
+    """txtest's time against cram's and prysk's, its memory, and what `-j 2` gains."""
     rows = []
     for w in results.workloads:
-        bar = RATIO_BARS[w.name]
-        shown, ok = verdict(ratio(results, "txtest", "cram", w.name), bar, at_most=True)
-        prysk = ratio(results, "txtest", "prysk", w.name)
+        target = RATIO_TARGETS[w.name]
         rows.append(
             [
                 f"{w.name} time, txtest / cram",
-                shown,
-                "—" if bar is None else f"≤ {bar}",
-                ok,
-                "n/a" if prysk is None else f"{prysk:.2f}",
+                shown(ratio(results, "txtest", "cram", w.name)),
+                "—" if target is None else f"≤ {target}",
+                shown(ratio(results, "txtest", "prysk", w.name)),
             ]
         )
     if any(w.name == "W4" for w in results.workloads):
         m = results.measures.get(("txtest", "W4"))
-        shown, ok = verdict(m.max_rss_kib / MIB if m else None, 100.0, at_most=True)
-        rows.append(["W4 txtest peak RSS (MiB)", shown, "≤ 100", ok, ""])
+        rss = shown(m.max_rss_kib / MIB if m else None)
+        rows.append(["W4 txtest peak RSS (MiB)", rss, f"≤ {RSS_TARGET_MIB:.0f}", ""])
     if results.flood is not None:
         seconds, peak = results.flood.seconds, results.flood.max_rss_kib / MIB
-        ok = "pass" if peak <= FLOOD_RSS_BAR and seconds <= 10 else "FAIL"
         rows.append(
             [
-                "`yes` under `--timeout 2`: seconds, peak RSS (MiB)",
+                "`yes` under `--timeout 2`: seconds, txtest peak RSS (MiB)",
                 f"{seconds:.1f}, {peak:.0f}",
-                f"≤ {FLOOD_RSS_BAR}",
-                ok,
+                f"≤ {FLOOD_RSS_TARGET_MIB} MiB",
                 "",
             ]
         )
     if any(w.name == "W3" for w in results.workloads):
-        speedup = ratio(results, "txtest", "txtest -j 2", "W3")
-        shown, ok = verdict(speedup, 1.6, at_most=False)
-        rows.append(["W3 speedup, `-j 1` / `-j 2`", shown, "≥ 1.6", ok, ""])
-        ceiling, _ = verdict(ratio(results, "txtest", HALVES, "W3"), None, at_most=False)
-        rows.append([f"W3 speedup, `-j 1` / `{HALVES}`", ceiling, "—", "no bar", ""])
+        speedup = shown(ratio(results, "txtest", "txtest -j 2", "W3"))
+        rows.append(["W3 speedup, `-j 1` / `-j 2`", speedup, f"≥ {SPEEDUP_TARGET}", ""])
+        ceiling = shown(ratio(results, "txtest", HALVES, "W3"))
+        rows.append([f"W3 speedup, `-j 1` / `{HALVES}`", ceiling, "—", ""])
     if any(w.name == "W2" for w in results.workloads):
-        locale_cost, _ = verdict(ratio(results, UTF8_BASH, C_BASH, "W2"), None, at_most=True)
-        rows.append([f"W2 time, `{UTF8_BASH}` / `{C_BASH}`", locale_cost, "—", "no bar", ""])
-    return table(["check", "measured", "bar", "verdict", "txtest / prysk"], rows)
+        locale_cost = shown(ratio(results, UTF8_BASH, C_BASH, "W2"))
+        rows.append([f"W2 time, `{UTF8_BASH}` / `{C_BASH}`", locale_cost, "—", ""])
+    return table(["comparison", "measured", "project's target", "txtest / prysk"], rows)
+
+
+def missed_targets(results: Results) -> list[str]:
+    """The ratios that miss the project's targets: told to whoever runs the bench, not
+    written into the page."""
+    missed = []
+    for w in results.workloads:
+        value, target = ratio(results, "txtest", "cram", w.name), RATIO_TARGETS[w.name]
+        if value is not None and target is not None and value > target:
+            missed.append(f"{w.name} txtest / cram {value:.2f} > target {target}")
+    m = results.measures.get(("txtest", "W4"))
+    if m and m.max_rss_kib / MIB > RSS_TARGET_MIB:
+        missed.append(f"W4 peak RSS {m.max_rss_kib / MIB:.1f} MiB > target {RSS_TARGET_MIB}")
+    speedup = ratio(results, "txtest", "txtest -j 2", "W3")
+    if speedup is not None and speedup < SPEEDUP_TARGET:
+        missed.append(f"W3 -j 2 speedup {speedup:.2f} < target {SPEEDUP_TARGET}")
+    flood = results.flood
+    if flood is not None and flood.max_rss_kib / MIB > FLOOD_RSS_TARGET_MIB:
+        missed.append(f"yes peak RSS {flood.max_rss_kib / MIB:.1f} MiB > {FLOOD_RSS_TARGET_MIB}")
+    return missed
 
 
 def workload_table(results: Results) -> str:
@@ -558,7 +574,7 @@ METHOD = """\
   `cram --shell=/bin/bash FILES`, `prysk --shell=/bin/bash FILES`,
   `bash SCRIPT`; working directory = the workload's directory, stdin
   `/dev/null`, stdout and stderr discarded while timing. Each tool sets its
-  own environment: txtest `LC_ALL=C.UTF-8` (SPEC §5.2), cram and prysk
+  own environment: txtest `LC_ALL=C.UTF-8` (as in its sessions), cram and prysk
   `LANG=C`; bash alone runs once with `LC_ALL=C` and once with
   `LC_ALL=C.UTF-8`. A UTF-8 locale makes every external program start
   slower (glibc loads a dozen locale files), which shows in W2: the two bash
@@ -596,7 +612,7 @@ STARTUP = (
 )
 
 
-FLOOD_RSS_BAR = 3 * 64
+FLOOD_RSS_TARGET_MIB = 3 * 64
 """Peak RSS (MiB) allowed while an endless writer fills the default 64 MiB --max-output."""
 
 
@@ -632,14 +648,18 @@ def render_report(results: Results) -> str:
     machine = table(["what", "value"], [[k, v] for k, v in results.machine])
     return (
         "# Performance\n\n"
-        "Generated by `bench/run.py` (`make bench`) in one run; do not edit by hand.\n\n"
+        "How long txtest takes to check documents, next to cram, prysk and bash running"
+        " the same commands, and how much memory it needs. The figures come from one"
+        " run of `make bench` (the script `bench/run.py` in the repository), on the"
+        " machine described below; run it to measure yours.\n\n"
         f"Date: {results.date}\n\n"
         f"## Machine\n\n{machine}\n"
         f"## Method\n\n{METHOD}\n"
         f"## Workloads\n\n{workload_table(results)}\n"
         f"## Wall time, median seconds\n\n{seconds_table(results)}\n"
-        f"## Against the bars\n\n{bars_table(results)}\n"
-        "A ratio below 1 means txtest is faster. n/a: the tool was not run.\n\n"
+        f"## Ratios\n\n{ratios_table(results)}\n"
+        "A time ratio below 1 means txtest is faster. n/a: the tool was not run. The"
+        " targets are what the project aims for; a run on a busy machine can miss them.\n\n"
         f"{w2_budget(results)}"
         f"## Peak memory (RSS), MiB\n\n{memory_table(results)}\n"
         f"Floor: `true` measured the same way peaks at {results.floor_kib / MIB:.1f} MiB.\n\n"
@@ -648,22 +668,19 @@ def render_report(results: Results) -> str:
 
 
 def w2_budget(results: Results) -> str:
-    """What W2's bar leaves txtest once bash has run the programs in txtest's locale."""
-    cram = results.measures.get(("cram", "W2"))
+    """Where W2's time goes: the programs themselves, in txtest's locale, and the rest."""
+    txtest = results.measures.get(("txtest", "W2"))
     utf8 = results.measures.get((UTF8_BASH, "W2"))
     libraries = dict(results.startup).get(STARTUP[2][0])
-    if not (cram and utf8 and libraries and RATIO_BARS["W2"]):
+    if not (txtest and utf8 and libraries):
         return ""
-    bar = RATIO_BARS["W2"] * cram.median_seconds
-    left = bar - utf8.median_seconds
     return (
-        f"W2's bar is {RATIO_BARS['W2']} × cram's {cram.median_seconds * 1000:.0f} ms ="
-        f" {bar * 1000:.0f} ms. bash alone, running the same 200 programs with"
-        f" `LC_ALL=C.UTF-8` as SPEC §5.2 sets it, takes {utf8.median_seconds * 1000:.0f} ms"
-        f" of that, which leaves {left * 1000:.0f} ms for everything else txtest does;"
-        " starting Python and importing click and pexpect alone take"
-        f" {libraries * 1000:.0f} ms (start-up, below), before txtest's own modules,"
-        " the document and 200 prompts on a pseudo-terminal.\n\n"
+        f"Of txtest's {txtest.median_seconds * 1000:.0f} ms on W2, bash alone takes"
+        f" {utf8.median_seconds * 1000:.0f} ms to run the same 200 programs in the"
+        " `C.UTF-8` locale that txtest's sessions use (a UTF-8 locale makes each program"
+        " start slower than cram's `C`); starting Python and importing click and pexpect"
+        f" take {libraries * 1000:.0f} ms (start-up, below); the rest goes to txtest's own"
+        " modules, reading the document and 200 prompts on a pseudo-terminal.\n\n"
     )
 
 
@@ -764,6 +781,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     print(report)
+    for line in missed_targets(results):
+        progress(f"missed: {line}")
     progress(f"wrote {args.out}")
     return 0
 

@@ -226,3 +226,30 @@ def run_sample(path: Path, text: str, options: RunOptions | None = None) -> Docu
     """Write a document, run it as the command line would, and return its result."""
     path.write_text(text, encoding="utf-8")
     return run_document(read_document(path, path.name), options or RunOptions())
+
+
+DEMO_README = """\
+# Demo
+
+```console
+$ echo hello
+hello
+```
+
+```console
+$ echo one
+two
+```
+"""
+"""A README with a passing and a failing block."""
+
+DEMO_README_FAILURE = """\
+README.md:9: FAILED
+    $ echo one
+--- expected
++++ actual
+@@ -10 +10 @@
+-two
++one
+"""
+"""What txtest reports for DEMO_README's failing block, colour off."""

@@ -15,36 +15,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DEMO_README as README
+from conftest import DEMO_README_FAILURE as DIFF
 from conftest import base_env
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 HOOK_RUN_TIMEOUT = 600.0
 
-README = """\
-# Demo
-
-```console
-$ echo hello
-hello
-```
-
-```console
-$ echo one
-two
-```
-"""
-
 FIXED = README.replace("one\ntwo\n", "one\none\n")
-
-DIFF = """\
-README.md:9: FAILED
-    $ echo one
---- expected
-+++ actual
-@@ -10 +10 @@
--two
-+one
-"""
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLE
 
+from txtest.pytest_plugin import document_scope
+
 pytest_plugins = ["pytester"]
 
 
@@ -47,12 +49,12 @@ $ echo $X; touch "$TESTDIR/{name}.after"
 ```
 """
 
-HIDDEN_AND_CRAM_ITEMS = ["docs/b.md::docs/b.md:1", "docs/c.t::docs/c.t:3"]
+HIDDEN_AND_CRAM_ITEMS = ["docs/b.md:2", "docs/c.t:3"]
 
 VERDICT = "(?P<verdict>PASSED|FAILED|SKIPPED|ERROR)"
 VERBOSE_LINES = (
-    re.compile(rf"^(?P<nodeid>\S+::\S+) {VERDICT}"),
-    re.compile(rf"^\[(?P<worker>gw\d+)\] \[ *\d+%\] {VERDICT} (?P<nodeid>\S+::\S+)"),
+    re.compile(rf"^(?P<nodeid>\S*[^\s:]) {VERDICT}"),
+    re.compile(rf"^\[(?P<worker>gw\d+)\] \[ *\d+%\] {VERDICT} (?P<nodeid>\S+)"),
 )
 
 
@@ -78,7 +80,7 @@ def workers(result: pytest.RunResult) -> dict[str, set[str]]:
     """Document → the xdist workers that ran its items, from a `-v` run."""
     found: dict[str, set[str]] = defaultdict(set)
     for worker, _, nodeid in verbose_lines(result):
-        found[nodeid.split("::")[0]].add(worker)
+        found[document_scope(nodeid)].add(worker)
     return dict(found)
 
 
@@ -109,9 +111,9 @@ def test_each_block_is_an_item_named_path_line(pytester: pytest.Pytester) -> Non
     result = pytester.runpytest("--txtest", "docs", "--collect-only", "-q")
 
     assert result.outlines[:5] == [
-        "docs/a.md::docs/a.md:3",
-        "docs/a.md::docs/a.md:9",
-        "docs/a.md::docs/a.md:14",
+        "docs/a.md:4",
+        "docs/a.md:10",
+        "docs/a.md:15",
         *HIDDEN_AND_CRAM_ITEMS,
     ]
 
@@ -122,11 +124,11 @@ def test_each_item_reports_its_own_block(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--txtest", "docs", "-v")
 
     assert outcomes(result) == {
-        "docs/a.md::docs/a.md:3": "PASSED",
-        "docs/a.md::docs/a.md:9": "SKIPPED",
-        "docs/a.md::docs/a.md:14": "FAILED",
+        "docs/a.md:4": "PASSED",
+        "docs/a.md:10": "SKIPPED",
+        "docs/a.md:15": "FAILED",
     }
-    result.stdout.fnmatch_lines(["docs/a.md::docs/a.md:9 SKIPPED (txtest: skip directive)*"])
+    result.stdout.fnmatch_lines(["docs/a.md:10 SKIPPED (txtest: skip directive)*"])
     result.assert_outcomes(passed=1, failed=1, skipped=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
@@ -137,7 +139,7 @@ def test_a_failure_shows_the_diff_the_command_line_shows(pytester: pytest.Pytest
     result = pytester.runpytest("--txtest", "docs")
 
     shown = result.stdout.str()
-    result.stdout.fnmatch_lines(["_* docs/a.md:14 $ echo one _*", FAILURE_TEXT.splitlines()[0]])
+    result.stdout.fnmatch_lines(["_* docs/a.md:15 $ echo one _*", FAILURE_TEXT.splitlines()[0]])
     assert FAILURE_TEXT in shown
     assert "Traceback" not in shown
     assert FAILURE_TEXT in cli_output(pytester.path, "docs/a.md")
@@ -155,9 +157,9 @@ def test_items_locate_their_blocks(pytester: pytest.Pytester) -> None:
     items, _ = pytester.inline_genitems("--txtest", "docs")
 
     assert [item.location for item in items] == [
-        ("docs/a.md", 2, "docs/a.md:3 $ echo hello"),
-        ("docs/a.md", 8, "docs/a.md:9 $ echo skipped"),
-        ("docs/a.md", 13, "docs/a.md:14 $ echo one"),
+        ("docs/a.md", 3, "docs/a.md:4 $ echo hello"),
+        ("docs/a.md", 9, "docs/a.md:10 $ echo skipped"),
+        ("docs/a.md", 14, "docs/a.md:15 $ echo one"),
     ]
     assert {marker_args(item) for item in items} == {("docs/a.md",)}
 
@@ -183,9 +185,9 @@ def test_a_selected_block_runs_after_the_blocks_it_needs_and_no_later_ones(
 ) -> None:
     write(pytester.path, {"docs/s.md": STATEFUL.format(name="s")})
 
-    result = pytester.runpytest("--txtest", "docs/s.md::docs/s.md:5", "-v")
+    result = pytester.runpytest("--txtest", "docs/s.md:6", "-v")
 
-    assert outcomes(result) == {"docs/s.md::docs/s.md:5": "PASSED"}
+    assert outcomes(result) == {"docs/s.md:6": "PASSED"}
     assert (pytester.path / "docs" / "s.runs").exists()
     assert not (pytester.path / "docs" / "s.after").exists()
 
@@ -215,9 +217,9 @@ def test_documents_are_found_as_the_command_line_finds_them(pytester: pytest.Pyt
     result = pytester.runpytest("--txtest", ".", "--collect-only", "-q")
 
     assert result.outlines[:4] == [
-        "docs/a.md::docs/a.md:1",
-        "docs/b.markdown::docs/b.markdown:1",
-        "docs/c.t::docs/c.t:1",
+        "docs/a.md:2",
+        "docs/b.markdown:2",
+        "docs/c.t:1",
         "",
     ]
 
@@ -227,7 +229,7 @@ def test_a_file_named_on_the_command_line_is_read_as_markdown(pytester: pytest.P
 
     result = pytester.runpytest("--txtest", "docs/notes.txt", "-v")
 
-    assert outcomes(result) == {"docs/notes.txt::docs/notes.txt:1": "FAILED"}
+    assert outcomes(result) == {"docs/notes.txt:2": "FAILED"}
 
 
 def test_the_ini_turns_it_on_and_txtest_paths_name_the_documents(
@@ -248,10 +250,10 @@ def test_the_ini_turns_it_on_and_txtest_paths_name_the_documents(
 
     assert outcomes(result) == {
         "tests/test_x.py::test_x": "PASSED",
-        "README.md::README.md:1": "PASSED",
-        "docs/a.md::docs/a.md:1": "PASSED",
+        "README.md:2": "PASSED",
+        "docs/a.md:2": "PASSED",
     }
-    assert outcomes(named) == {"other/o.md::other/o.md:1": "PASSED"}
+    assert outcomes(named) == {"other/o.md:2": "PASSED"}
 
 
 XDIST_DOCUMENTS = {f"docs/d{n}.md": STATEFUL.format(name=f"d{n}") for n in range(1, 5)} | {
@@ -263,14 +265,14 @@ XDIST_DOCUMENTS = {f"docs/d{n}.md": STATEFUL.format(name=f"d{n}") for n in range
 def xdist_expected() -> dict[str, str]:
     """The verdict of every item of XDIST_DOCUMENTS, as a run in one process gives it."""
     expected = {
-        "docs/a.md::docs/a.md:3": "PASSED",
-        "docs/a.md::docs/a.md:9": "SKIPPED",
-        "docs/a.md::docs/a.md:14": "FAILED",
+        "docs/a.md:4": "PASSED",
+        "docs/a.md:10": "SKIPPED",
+        "docs/a.md:15": "FAILED",
     }
     for name in ["d1", "d2", "d3", "d4", "e"]:
-        for line in (1, 5, 10):
-            expected[f"docs/{name}.md::docs/{name}.md:{line}"] = "PASSED"
-    expected["docs/e.md::docs/e.md:5"] = "FAILED"
+        for line in (2, 6, 11):
+            expected[f"docs/{name}.md:{line}"] = "PASSED"
+    expected["docs/e.md:6"] = "FAILED"
     return expected
 
 
@@ -316,3 +318,64 @@ def test_pyproject_defaults_apply_under_pytest(pytester: pytest.Pytester) -> Non
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--txtest", "doc.md")
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*timed out after 0.3 s*"])
+
+
+@pytest.mark.parametrize("line", ["15", "16", "17"])
+def test_a_line_the_report_names_runs_the_item_holding_it(
+    pytester: pytest.Pytester, line: str
+) -> None:
+    write(pytester.path, {"docs/a.md": SAMPLE})
+
+    result = pytester.runpytest("--txtest", f"docs/a.md:{line}", "-v")
+
+    assert outcomes(result) == {"docs/a.md:15": "FAILED"}
+
+
+def test_a_node_id_from_the_report_is_accepted_back(pytester: pytest.Pytester) -> None:
+    write(pytester.path, {"docs/a.md": SAMPLE})
+    collected = pytester.runpytest("--txtest", "docs", "--collect-only", "-q").outlines[:3]
+
+    result = pytester.runpytest("--txtest", *collected, "-v")
+
+    assert outcomes(result) == {
+        "docs/a.md:4": "PASSED",
+        "docs/a.md:10": "SKIPPED",
+        "docs/a.md:15": "FAILED",
+    }
+
+
+def test_a_line_in_no_block_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    write(pytester.path, {"docs/a.md": SAMPLE})
+
+    result = pytester.runpytest("--txtest", "docs/a.md:2")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*docs/a.md:2: error: this line is in no block*"])
+
+
+def test_the_short_summary_gives_the_first_difference(pytester: pytest.Pytester) -> None:
+    status_only = "```console\n$ false\n```\n"
+    extra_line = "```console\n$ printf 'a\\nb\\n'\na\n```\n"
+    write(pytester.path, {"docs/a.md": SAMPLE, "docs/s.md": status_only, "docs/x.md": extra_line})
+
+    result = pytester.runpytest("--txtest", "docs", "-rf")
+
+    result.stdout.fnmatch_lines(
+        [
+            "FAILED docs/a.md:15 - docs/a.md:15: expected 'two', got 'one' (+1 more)",
+            "FAILED docs/s.md:2 - docs/s.md:2: exit status: expected 0, got 1",
+            "FAILED docs/x.md:2 - docs/x.md:2: got an extra line 'b'",
+        ]
+    )
+
+
+def test_the_diff_is_coloured_when_pytest_colours(pytester: pytest.Pytester) -> None:
+    write(pytester.path, {"docs/a.md": SAMPLE})
+
+    coloured = pytester.runpytest("--txtest", "docs", "--color=yes").stdout.str()
+    plain = pytester.runpytest("--txtest", "docs", "--color=no").stdout.str()
+
+    assert "\x1b[31m-two\x1b[0m" in coloured
+    assert "\x1b[32m+one\x1b[0m" in coloured
+    assert "\x1b[" not in plain
+    assert FAILURE_TEXT in plain
