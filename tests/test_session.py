@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from txtest.processes import descendants
 from txtest.prompt import strip_own_trace
-from txtest.session import Job, RawRun, Session, ansi_c_quote
+from txtest.session import Job, RawRun, Session, ansi_c_quote, might_be_unfinished
 
 
 @pytest.fixture
@@ -285,3 +285,30 @@ def test_without_posix_spawn_setsid_pexpect_forks_the_shell(
     with Session("bash", dict(os.environ), tmp_path / "start", tmp_path / "c") as started:
         runs = run(started, "pwd", "echo $((6 * 7))")
     assert [r.output for r in runs] == [f"{tmp_path / 'start'}\n".encode(), b"42\n"]
+
+
+@pytest.mark.parametrize(
+    ("source", "unfinished"),
+    [
+        ("echo line1", False),
+        ("/bin/echo ext-1 a=b", False),
+        ("seq 1 200000", False),
+        ("echo a \\", True),
+        ("echo 'open", True),
+        ("cat <<EOF", True),
+        ("if true", True),
+        ("for i in 1 2", True),
+        ("echo a |", True),
+        ("{ echo", True),
+    ],
+)
+def test_might_be_unfinished_is_false_only_for_plain_simple_commands(
+    source: str, unfinished: bool
+) -> None:
+    assert might_be_unfinished(source) is unfinished
+
+
+def test_a_run_of_unfinished_commands_keeps_every_status(session: Session) -> None:
+    runs = run(session, "echo 'a", "echo b \\", "if true", "false", "echo 'c", "echo $?")
+    assert [r.exit_status for r in runs] == [2, 0, 2, 1, 2, 0]
+    assert runs[-1].output == b"2\n"

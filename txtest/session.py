@@ -217,11 +217,11 @@ class Session:
     ) -> Frame | None:
         """The frame of the command whose turn it is, from its fresh prompt.
 
-        Every command line is followed by an empty line, which runs nothing
-        and makes bash draw one more prompt. The first prompt may be stale:
-        bash draws it without expanding it again when the command's text
-        ended inside a quote or after a backslash. The second is always
-        fresh, and the count it carries says which is which.
+        bash draws the prompt it drew last, without expanding it again, when a
+        command's text ended inside a quote, after a backslash or in an
+        unfinished compound command. A command that might end so is followed
+        by an empty line, which runs nothing and makes bash draw one more,
+        fresh prompt; the count each prompt carries says which is which.
         """
         output = bytearray()
         while True:
@@ -241,7 +241,8 @@ class Session:
             + text
             + b" </dev/null"
             + self._target
-            + b"; POSIXLY_CORRECT=y \\__txtest_fin $?\n\n"
+            + b"; POSIXLY_CORRECT=y \\__txtest_fin $?\n"
+            + (b"\n" if might_be_unfinished(source) else b"")
         )
 
     def _read_frame(
@@ -391,6 +392,42 @@ class _PosixSpawn(pexpect.spawn):  # type: ignore[misc]
         environment = env if isinstance(env, dict) else dict(os.environ)
         pid, fd = spawn_on_pty(args, environment, 24, 80, self._stdin)
         return pty_spawn.ptyprocess.PtyProcess(pid, fd)
+
+
+_PLAIN = re.compile(r"[\w./=:,+@%^ -]*")
+_RESERVED = frozenset(
+    [
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "case",
+        "esac",
+        "for",
+        "select",
+        "while",
+        "until",
+        "do",
+        "done",
+        "function",
+        "time",
+        "{",
+        "}",
+        "[[",
+        "]]",
+        "!",
+    ]
+)
+
+
+def might_be_unfinished(source: str) -> bool:
+    """False only for text bash surely parses to its end: plain words, no reserved word.
+
+    An unfinished command needs a quote, a backslash, a bracket, an operator
+    or a reserved word; anything else is one simple command.
+    """
+    return _PLAIN.fullmatch(source) is None or not _RESERVED.isdisjoint(source.split())
 
 
 def ansi_c_quote(data: bytes) -> bytes:
