@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from txtest.processes import descendants
 from txtest.prompt import strip_own_trace
-from txtest.session import Job, RawRun, Session, ansi_c_quote, might_be_unfinished
+from txtest.protocol import ansi_c_quote, might_be_unfinished
+from txtest.session import Job, RawRun, Session
 
 
 @pytest.fixture

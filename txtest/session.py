@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shlex
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -35,6 +34,7 @@ from pexpect import pty_spawn
 
 from txtest.processes import descendants, kill_all, kill_session
 from txtest.prompt import Frame, PromptReader, Sentinel
+from txtest.protocol import command_line, init_script
 from txtest.ptyio import drain, prepare_child, read_chunk, spawn_on_pty, wait_io, write_some
 from txtest.sizes import DEFAULT_MAX_OUTPUT, format_size
 from txtest.waiting import machine, read_process, waits_for_terminal
@@ -148,7 +148,7 @@ class Session:
         with contextlib.suppress(OSError):
             self._tty_name = os.readlink(f"/proc/{self._child.pid}/fd/2")
             self._tty_device = os.stat(self._tty_name).st_rdev
-        pending = bytearray(self._init_script())
+        pending = bytearray(init_script(self._cwd, self._sentinel))
         if self._read_frame(time.monotonic() + timeout, pending, timeout) is None:
             self.close()
             raise SessionError(
@@ -178,12 +178,6 @@ class Session:
     def cwd(self) -> Path:
         """The shell's current directory, read while it waits at its prompt."""
         return Path(os.readlink(f"/proc/{self.pid}/cwd"))
-
-    def _init_script(self) -> bytes:
-        # beside this module: importlib.resources would cost more to import than to read
-        text = Path(__file__).with_name("session_init.sh").read_text("utf-8")
-        text = text.replace("@CWD@", shlex.quote(str(self._cwd)))
-        return text.replace("@SENTINEL@", self._sentinel.ps1).encode()
 
     # -- running ------------------------------------------------------------
 
@@ -234,16 +228,8 @@ class Session:
                 return Frame(bytes(output), frame.status, frame.count)
 
     def command_line(self, source: str) -> bytes:
-        """The line on bash's pipe that runs one command (module docstring)."""
-        text = ansi_c_quote(source.encode("utf-8", "surrogateescape"))
-        return (
-            b"POSIXLY_CORRECT=y \\eval \"\\__txtest_ret $__txtest_s && ((1))\"$'\\n'"
-            + text
-            + b" </dev/null"
-            + self._target
-            + b"; POSIXLY_CORRECT=y \\__txtest_fin $?\n"
-            + (b"\n" if might_be_unfinished(source) else b"")
-        )
+        """The line on bash's pipe that runs one command (txtest.protocol)."""
+        return command_line(source, self._target)
 
     def _read_frame(
         self, deadline: float, pending: bytearray, timeout: float, coalesce: bool = False
@@ -392,54 +378,3 @@ class _PosixSpawn(pexpect.spawn):  # type: ignore[misc]
         environment = env if isinstance(env, dict) else dict(os.environ)
         pid, fd = spawn_on_pty(args, environment, 24, 80, self._stdin)
         return pty_spawn.ptyprocess.PtyProcess(pid, fd)
-
-
-_PLAIN = re.compile(r"[\w./=:,+@%^ -]*")
-_RESERVED = frozenset(
-    [
-        "if",
-        "then",
-        "else",
-        "elif",
-        "fi",
-        "case",
-        "esac",
-        "for",
-        "select",
-        "while",
-        "until",
-        "do",
-        "done",
-        "function",
-        "time",
-        "{",
-        "}",
-        "[[",
-        "]]",
-        "!",
-    ]
-)
-
-
-def might_be_unfinished(source: str) -> bool:
-    """False only for text bash surely parses to its end: plain words, no reserved word.
-
-    An unfinished command needs a quote, a backslash, a bracket, an operator
-    or a reserved word; anything else is one simple command.
-    """
-    return _PLAIN.fullmatch(source) is None or not _RESERVED.isdisjoint(source.split())
-
-
-def ansi_c_quote(data: bytes) -> bytes:
-    """Spell bytes as a bash $'...' word holding only printable ASCII (no `!` either).
-
-    bash ends the word's string at a NUL, as it ends any string there.
-    """
-    return b"$'" + _UNSAFE.sub(_octal, data) + b"'"
-
-
-_UNSAFE = re.compile(rb"[^\x20-\x7e]|['\\!]")
-
-
-def _octal(match: re.Match[bytes]) -> bytes:
-    return b"\\%03o" % match[0][0]
