@@ -15,15 +15,17 @@ from dataclasses import dataclass
 _JOB_NOTICE = re.compile(rb"^\[[0-9]+\] [0-9]+\r?\n", re.MULTILINE)
 _OWN_TRACE_HEAD = re.compile(
     rb"\++ POSIXLY_CORRECT=y\r?\n\++ eval (?s:.*?)\r?\n\++ __txtest_ret ([0-9]+)\r?\n"
-    rb"\++ unset POSIXLY_CORRECT\r?\n\++ POSIXLY_CORRECT=y\r?\n\++ __txtest_status [0-9]+\r?\n"
-    rb"\++ return [0-9]+\r?\n"
+    rb"\++ unset POSIXLY_CORRECT\r?\n\++ \(\( [0-9]+ == 0 \)\)\r?\n"
 )
-"""The `set -x` lines of the statements every command line starts with..."""
+"""The `set -x` lines of the statements every command line starts with, then..."""
 _OWN_TRACE_ZERO = re.compile(rb"\++ \(\( 1 \)\)\r?\n")
-"""... and the one more it runs when the previous status was 0."""
+"""... after a status of 0, or ..."""
+_OWN_TRACE_NONZERO = re.compile(
+    rb"\++ POSIXLY_CORRECT=y\r?\n\++ __txtest_status [0-9]+\r?\n\++ return [0-9]+\r?\n"
+)
+"""... after another status."""
 _OWN_TRACE_TAIL = re.compile(
-    rb"\++ POSIXLY_CORRECT=y\r?\n\++ __txtest_fin [0-9]+\r?\n"
-    rb"\++ __txtest_s=[0-9]+\r?\n\++ __txtest_n=[0-9]+\r?\n"
+    rb"\++ __txtest_fin [0-9]+\r?\n\++ __txtest_s=[0-9]+\r?\n\++ __txtest_n=[0-9]+\r?\n"
     rb"\++ PS1=.*\r?\n\++ PS2=\r?\n\++ PS0=\r?\n\++ PROMPT_COMMAND=\r?\n"
     rb"\++ shopt -s promptvars\r?\n\++ \[\[ -t 2 \]\]\r?\n\Z"
 )
@@ -109,7 +111,8 @@ def strip_own_trace(output: bytes) -> bytes:
     head = _OWN_TRACE_HEAD.match(output)
     if head is not None:
         start = head.end()
-        zero = _OWN_TRACE_ZERO.match(output, start) if head.group(1) == b"0" else None
-        start = zero.end() if zero is not None else start
+        rest = _OWN_TRACE_ZERO if head.group(1) == b"0" else _OWN_TRACE_NONZERO
+        more = rest.match(output, start)
+        start = more.end() if more is not None else start
     tail = _OWN_TRACE_TAIL.search(output, start)
     return output[start : tail.start() if tail is not None else len(output)]

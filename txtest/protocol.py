@@ -33,7 +33,7 @@ def command_line(source: str, redirect: bytes = b"") -> bytes:
         + text
         + b" </dev/null"
         + redirect
-        + b"; POSIXLY_CORRECT=y \\__txtest_fin $?\n"
+        + b"; \\__txtest_fin $?\n"
         + (b"\n" if might_be_unfinished(source) else b"")
     )
 

@@ -7,7 +7,7 @@ command sets (`stty olcuc`, `-icanon`, `echo`) changes what bash reads.
 Each command is one line on that pipe:
 
     POSIXLY_CORRECT=y \\eval "\\__txtest_ret $__txtest_s && ((1))"$'\\n'$'TEXT' </dev/null;
-    POSIXLY_CORRECT=y \\__txtest_fin $?
+    \\__txtest_fin $?
 
 (session_init.sh says why each piece is there; the backslashes keep aliases off).
 

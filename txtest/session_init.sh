@@ -15,22 +15,29 @@ unset __txtest_o
 # as $?; its inner call holds POSIX mode only while `return` is looked up.
 # `&& ((1))` keeps a non-zero status from ending a `set -e` shell there; the
 # newline after it lets bash run it before it parses the command's text.
-__txtest_ret() { unset POSIXLY_CORRECT; POSIXLY_CORRECT=y __txtest_status "$1"; }
+# Switching POSIX mode costs bash several microseconds, so only a non-zero
+# status takes the inner call.
+__txtest_ret() {
+  unset POSIXLY_CORRECT
+  (($1 == 0)) || POSIXLY_CORRECT=y __txtest_status "$1"
+}
 __txtest_status() { return "$1"; }
-# Every command line ends `POSIXLY_CORRECT=y __txtest_fin $?`: the status for
-# the prompt, the session's own prompts back whatever the command set, stderr
-# back on the terminal if the command sent it elsewhere for good (the prompt
-# is drawn there), prompt expansion on. POSIX mode holds only during the call.
+# Every command line ends `__txtest_fin $?`: the status for the prompt, the
+# session's own prompts back whatever the command set, prompt expansion on,
+# and stderr back on the terminal if the command sent it elsewhere for good
+# (the prompt is drawn there; POSIX mode only for that rare `exec`).
 # The prompt carries a count of commands run. When a command's text ends
-# inside a quote or after a backslash, bash draws the prompt it drew last,
-# not expanded again; the empty line after every command line gets a fresh
-# one, and the count tells the reader which is which.
+# inside a quote, after a backslash or in an unfinished compound command,
+# bash draws the prompt it drew last, not expanded again; an empty line after
+# such a command line gets a fresh one, and the count tells the reader which
+# is which.
 __txtest_fin() {
   __txtest_s=$1 __txtest_n=$((__txtest_n + 1))
   PS1=$__txtest_p PS2= PS0= PROMPT_COMMAND=
   shopt -s promptvars
-  [[ -t 2 ]] || exec 2>/dev/tty
+  [[ -t 2 ]] || POSIXLY_CORRECT=y __txtest_stderr
 }
+__txtest_stderr() { exec 2>/dev/tty; }
 __txtest_s=0 __txtest_n=0
 __txtest_p='@SENTINEL@'
 PS2=''
