@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
+from txtest import cli
 from txtest.model import DocumentResult, RunOptions
 from txtest.parse import read_document
 from txtest.runner import run_document
@@ -183,6 +187,25 @@ class Workspace:
         timeout: float = RUN_TIMEOUT,
     ) -> Run:
         return run_txtest(*args, cwd=cwd or self.root, env=env, tmpdir=self.tmpdir, timeout=timeout)
+
+    def call(
+        self, *args: str | Path, env: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> Run:
+        """Run txtest in this process through `cli.run`, its streams and environment given.
+
+        The process's environment, directory and temporary folder are those a
+        real run would get, for the call's duration (sessions inherit them).
+        """
+        environ = base_env(self.tmpdir, env)
+        out, err = io.StringIO(), io.StringIO()
+        started = time.monotonic()
+        with (
+            contextlib.chdir(cwd or self.root),
+            mock.patch.dict(os.environ, environ, clear=True),
+            mock.patch.object(tempfile, "tempdir", str(self.tmpdir)),
+        ):
+            status = cli.run([str(arg) for arg in args], out, err, environ)
+        return Run(status, out.getvalue(), err.getvalue(), time.monotonic() - started)
 
     def temp_left(self) -> list[str]:
         """What txtest left in its temporary area."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from conftest import SAMPLE, run_sample
@@ -97,11 +98,11 @@ def test_a_command_without_properties() -> None:
     assert workflow_command("warning", {}, "careful") == "::warning::careful"
 
 
-def test_commands_update_mode_rewrote_are_not_annotated() -> None:
-    rewritten = failed_command(line=2, updated=("one",))
+def test_only_commands_still_failing_are_annotated() -> None:
+    rewritten = replace(failed_command(line=2, updated=("one",)), output_ok=True)
     lost = failed_command(line=4, lost="timed out after 1 s")
     block = Block(Location("u.md", 1), (rewritten.command, lost.command))
-    result = BlockResult(block, Outcome.FAILED, (rewritten, lost), updated=True)
+    result = BlockResult(block, Outcome.FAILED, (rewritten, lost))
     document = Document(Path("u.md"), "u.md", DocFormat.MARKDOWN, (block,))
 
     assert github_annotations([DocumentResult(document, (result,))]) == (

@@ -1,4 +1,9 @@
-"""The `txtest` command end to end (SPEC §2, §5, §7, §8, §9): a real process, what a user sees."""
+"""The `txtest` command (SPEC §2, §5, §7, §8, §9): what a user sees.
+
+Most tests call the command in this process (`ws.call`, through `cli.run` with
+its streams given); a few run a real `python -m txtest` process (`ws.run`) or
+one on a terminal, end to end.
+"""
 
 from __future__ import annotations
 
@@ -113,7 +118,7 @@ def test_version(ws: Workspace) -> None:
 )
 def test_bad_option(ws: Workspace, args: list[str], complaint: str) -> None:
     ws.write("ok.md", PASSING)
-    run = ws.run(*args, "ok.md")
+    run = ws.call(*args, "ok.md")
     assert run.status == 2
     assert complaint in run.stderr
     assert run.stdout == ""
@@ -121,7 +126,7 @@ def test_bad_option(ws: Workspace, args: list[str], complaint: str) -> None:
 
 
 def test_no_path(ws: Workspace) -> None:
-    run = ws.run()
+    run = ws.call()
     assert run.status == 2
     assert "PATH" in run.stderr
     run.assert_clean()
@@ -130,7 +135,7 @@ def test_no_path(ws: Workspace) -> None:
 def test_nonexistent_shell_is_an_input_error(ws: Workspace) -> None:
     ws.write("ok.md", PASSING)
     shell = ws.root / "no-such-shell"
-    run = ws.run("--shell", str(shell), "ok.md")
+    run = ws.call("--shell", str(shell), "ok.md")
     run.assert_clean()
     assert run.status == 2
     assert run.stderr.startswith(f"ok.md: error: cannot start the shell '{shell}'"), run.stderr
@@ -139,7 +144,7 @@ def test_nonexistent_shell_is_an_input_error(ws: Workspace) -> None:
 
 def test_shell_that_does_not_start_is_an_input_error(ws: Workspace) -> None:
     ws.write("ok.md", PASSING)
-    run = ws.run("--shell", "/bin/false", "ok.md")
+    run = ws.call("--shell", "/bin/false", "ok.md")
     run.assert_clean()
     assert run.status == 2
     assert run.stderr.startswith("ok.md: error: the shell '/bin/false' did not start"), run.stderr
@@ -173,7 +178,7 @@ def test_list_shows_blocks_and_runs_nothing(ws: Workspace) -> None:
         "$ not a command\n"
         "```\n",
     )
-    run = ws.run("--list", "l.md")
+    run = ws.call("--list", "l.md")
     assert run.status == 0
     assert run.stdout == (
         "l.md:1: hidden commands\n"
@@ -192,7 +197,7 @@ def test_list_shows_blocks_and_runs_nothing(ws: Workspace) -> None:
 
 def test_list_with_an_input_error(ws: Workspace) -> None:
     ws.write("ok.md", PASSING)
-    run = ws.run("--list", "ok.md", "missing.md")
+    run = ws.call("--list", "ok.md", "missing.md")
     assert run.status == 2
     assert run.stdout == "ok.md:1: block\n  ok.md:2: $ echo fine\n"
     assert "missing.md: error:" in run.stderr
@@ -200,7 +205,7 @@ def test_list_with_an_input_error(ws: Workspace) -> None:
 
 def test_list_with_a_line_in_no_block(ws: Workspace) -> None:
     ws.write("ok.md", "# Title\n\n" + PASSING)
-    run = ws.run("--list", "ok.md:1")
+    run = ws.call("--list", "ok.md:1")
     assert run.status == 2, "a PATH:LINE in no block is an input error, --list or not"
     assert run.stderr.startswith("ok.md:1: error:"), run.stderr
     run.assert_clean()
@@ -225,7 +230,7 @@ def test_update_hint_names_every_failing_document_before_the_summary(ws: Workspa
     ws.write("b.md", console("$ echo b", "x"))
     ws.write("a.md", console("$ echo a", "x"))
     ws.write("ok.md", PASSING)
-    run = ws.run("b.md", "ok.md", "a.md")
+    run = ws.call("b.md", "ok.md", "a.md")
     assert run.status == 1
     assert run.lines[-2:] == [
         "run txtest --update b.md a.md to accept the actual output",
@@ -257,14 +262,14 @@ def test_passing_run(ws: Workspace) -> None:
 
 def test_document_without_transcripts(ws: Workspace) -> None:
     ws.write("prose.md", "# Nothing to run\n\n```sh\n$ rm -rf /\n```\n")
-    run = ws.run("prose.md")
+    run = ws.call("prose.md")
     assert run.status == 0
     assert run.summary == "0 passed, 0 failed"
 
 
 def test_skipped_blocks_are_counted(ws: Workspace) -> None:
     ws.write("s.md", PASSING + "<!-- txtest: skip -->\n" + console("$ false"))
-    run = ws.run("s.md")
+    run = ws.call("s.md")
     assert run.status == 0
     assert run.summary == "1 passed, 0 failed, 1 skipped"
 
@@ -272,7 +277,7 @@ def test_skipped_blocks_are_counted(ws: Workspace) -> None:
 def test_input_error_wins_over_failure(ws: Workspace) -> None:
     ws.write("bad.md", "<!-- txtest: skp -->\n" + console("$ touch ran"))
     ws.write("f.md", console("$ false"))
-    run = ws.run("bad.md", "f.md")
+    run = ws.call("bad.md", "f.md")
     assert run.status == 2
     assert run.stderr.startswith("bad.md:1: error: unknown directive 'skp'")
     assert run.summary == "0 passed, 1 failed"
@@ -282,7 +287,7 @@ def test_input_error_wins_over_failure(ws: Workspace) -> None:
 def test_verbose_a_line_per_command(ws: Workspace) -> None:
     ws.write("f.md", FAILING)
     ws.write("ok.md", "<!-- txtest: skip -->\n" + console("$ echo no") + PASSING)
-    run = ws.run("-v", "f.md", "ok.md")
+    run = ws.call("-v", "f.md", "ok.md")
     assert run.status == 1
     assert run.stdout == (
         "f.md:4: FAILED $ printf 'one\\ntwo\\nfour\\n'\n"
@@ -314,14 +319,14 @@ def test_verbose_a_line_per_command(ws: Workspace) -> None:
 def test_quiet_only_failures_and_summary(ws: Workspace) -> None:
     ws.write("f.md", FAILING)
     ws.write("ok.md", PASSING)
-    run = ws.run("-q", "ok.md", "f.md")
+    run = ws.call("-q", "ok.md", "f.md")
     assert run.status == 1
     assert run.stdout == FAILING_REPORT + "1 passed, 1 failed\n"
 
 
 def test_quiet_passing_run_prints_only_the_summary(ws: Workspace) -> None:
     ws.write("ok.md", PASSING)
-    run = ws.run("--quiet", "ok.md")
+    run = ws.call("--quiet", "ok.md")
     assert run.stdout == "1 passed, 0 failed\n"
 
 
@@ -344,7 +349,7 @@ def test_quiet_passing_run_prints_only_the_summary(ws: Workspace) -> None:
 )
 def test_color(ws: Workspace, args: list[str], env: dict[str, str], coloured: bool) -> None:
     ws.write("f.md", FAILING)
-    run = ws.run(*args, "f.md", env=env)
+    run = ws.call(*args, "f.md", env=env)
     assert run.status == 1
     if coloured:
         assert "\x1b[31m-three\x1b[0m" in run.stdout
@@ -419,7 +424,7 @@ def selection_doc(ws: Workspace) -> Path:
 
 def test_select_a_block_by_line(ws: Workspace) -> None:
     selection_doc(ws)
-    run = ws.run("-v", "sel.md:8")
+    run = ws.call("-v", "sel.md:8")
     assert run.status == 0, run.stdout
     assert run.lines == [
         'sel.md:7: ok $ echo "$STATE"',
@@ -433,7 +438,7 @@ def test_select_a_block_by_line(ws: Workspace) -> None:
 @pytest.mark.parametrize("line", [6, 11])
 def test_every_line_of_a_block_selects_it(ws: Workspace, line: int) -> None:
     selection_doc(ws)
-    run = ws.run(f"sel.md:{line}")
+    run = ws.call(f"sel.md:{line}")
     assert run.status == 0, run.stdout
     assert run.summary == "1 passed, 0 failed"
     assert not (ws.root / "after").exists()
@@ -441,7 +446,7 @@ def test_every_line_of_a_block_selects_it(ws: Workspace, line: int) -> None:
 
 def test_select_two_blocks(ws: Workspace) -> None:
     selection_doc(ws)
-    run = ws.run("sel.md:2", "sel.md:14")
+    run = ws.call("sel.md:2", "sel.md:14")
     assert run.status == 0, run.stdout
     assert run.summary == "2 passed, 0 failed"
     assert (ws.root / "after").exists()
@@ -449,7 +454,7 @@ def test_select_two_blocks(ws: Workspace) -> None:
 
 def test_failing_block_run_for_state_is_reported(ws: Workspace) -> None:
     ws.write("sel.md", console("$ STATE=built; false") + console('$ echo "$STATE"', "built"))
-    run = ws.run("sel.md:7")
+    run = ws.call("sel.md:7")
     assert run.status == 1
     assert "sel.md:2: FAILED" in run.lines
     assert run.summary == "1 passed, 1 failed"
@@ -462,7 +467,7 @@ def test_selection_runs_only_the_selected_session(ws: Workspace) -> None:
         + "<!-- txtest: session=other -->\n"
         + console("$ echo other", "other"),
     )
-    run = ws.run("sel.md:8")
+    run = ws.call("sel.md:8")
     assert run.status == 0, run.stdout
     assert run.summary == "1 passed, 0 failed"
     assert not (ws.root / "default-ran").exists()
@@ -472,7 +477,7 @@ def test_selection_runs_only_the_selected_session(ws: Workspace) -> None:
 def test_line_in_no_block(ws: Workspace, line: str) -> None:
     ws.write("sel.md", "# Title\n\n" + console("$ echo x", "x") + "\nprose\n\n" + PASSING)
     ws.write("ok.md", PASSING)
-    run = ws.run(f"sel.md:{line}", "ok.md")
+    run = ws.call(f"sel.md:{line}", "ok.md")
     assert run.status == 2
     assert run.stderr.startswith(f"sel.md:{line}: error:"), run.stderr
     assert run.summary == "1 passed, 0 failed"
@@ -487,7 +492,7 @@ def test_keyword_selects_blocks_hidden_commands_count(ws: Workspace) -> None:
         + console('$ echo "$NEEDLE"', "found")
         + console(f"$ touch {ws.root / 'after'}"),
     )
-    run = ws.run("-v", "-k", "NEEDLE", "k.md")
+    run = ws.call("-v", "-k", "NEEDLE", "k.md")
     assert run.status == 0, run.stdout
     assert run.lines == [
         "k.md:2: ok $ export NEEDLE=found",
@@ -500,8 +505,8 @@ def test_keyword_selects_blocks_hidden_commands_count(ws: Workspace) -> None:
 
 def test_keyword_is_case_sensitive(ws: Workspace) -> None:
     ws.write("k.md", console("$ echo needle", "needle"))
-    assert ws.run("-k", "NEEDLE", "k.md").summary == "0 passed, 0 failed"
-    assert ws.run("-k", "needle", "k.md").summary == "1 passed, 0 failed"
+    assert ws.call("-k", "NEEDLE", "k.md").summary == "0 passed, 0 failed"
+    assert ws.call("-k", "needle", "k.md").summary == "1 passed, 0 failed"
 
 
 # -- fail fast -----------------------------------------------------------------------
@@ -511,7 +516,7 @@ def test_fail_fast_starts_no_later_document(ws: Workspace) -> None:
     ws.write("a.md", console("$ false"))
     ws.write("b.md", console(f"$ touch {ws.root / 'b-ran'}"))
     ws.write("c.md", PASSING)
-    run = ws.run("-x", "a.md", "b.md", "c.md")
+    run = ws.call("-x", "a.md", "b.md", "c.md")
     assert run.status == 1
     assert run.summary == "0 passed, 1 failed"
     assert documents_shown(run) == ["a.md"]
@@ -524,7 +529,7 @@ def test_fail_fast_starts_no_later_block(ws: Workspace) -> None:
         "a.md",
         console("$ seq 20000; false") + console(f"$ touch {ws.root / 'next-block-ran'}"),
     )
-    run = ws.run("-x", "a.md")
+    run = ws.call("-x", "a.md")
     assert run.status == 1
     assert run.summary == "0 passed, 1 failed"
     assert not (ws.root / "next-block-ran").exists(), "the block after the failure was run"
@@ -535,7 +540,7 @@ def test_fail_fast_with_jobs(ws: Workspace) -> None:
     ws.write("b.md", console("$ sleep 0.5"))
     for name in ("c", "d", "e"):
         ws.write(f"{name}.md", console(f"$ touch {ws.root / name}-ran"))
-    run = ws.run("-x", "-j", "2", "a.md", "b.md", "c.md", "d.md", "e.md")
+    run = ws.call("-x", "-j", "2", "a.md", "b.md", "c.md", "d.md", "e.md")
     assert run.status == 1
     assert re.fullmatch(r"[01] passed, 1 failed", run.summary), run.summary
     assert [path.name for path in ws.root.glob("*-ran")] == []
@@ -544,7 +549,7 @@ def test_fail_fast_with_jobs(ws: Workspace) -> None:
 def test_without_fail_fast_everything_runs(ws: Workspace) -> None:
     ws.write("a.md", console("$ false") + console(f"$ touch {ws.root / 'a-ran'}"))
     ws.write("b.md", console(f"$ touch {ws.root / 'b-ran'}"))
-    run = ws.run("a.md", "b.md")
+    run = ws.call("a.md", "b.md")
     assert run.summary == "2 passed, 1 failed"
     assert (ws.root / "a-ran").exists() and (ws.root / "b-ran").exists()
 
@@ -565,14 +570,14 @@ COLOURED = "$ printf '\\033[31mred\\033[0m plain\\n'"
 )
 def test_term_modes(ws: Workspace, mode: str, expected: str) -> None:
     ws.write("t.md", console(COLOURED, expected))
-    run = ws.run("--term", mode, "t.md")
+    run = ws.call("--term", mode, "t.md")
     assert run.status == 0, run.stdout
     assert run.summary == "1 passed, 0 failed"
 
 
 def test_term_raw_keeps_the_escapes(ws: Workspace) -> None:
     ws.write("t.md", console(COLOURED, "red plain"))
-    run = ws.run("--term", "raw", "t.md")
+    run = ws.call("--term", "raw", "t.md")
     assert run.status == 1
     assert r"+\x1b[31mred\x1b[0m plain (esc)" in run.lines
 
@@ -580,8 +585,8 @@ def test_term_raw_keeps_the_escapes(ws: Workspace) -> None:
 def test_term_strip_keeps_carriage_returns(ws: Workspace) -> None:
     doc = console("$ printf 'old\\rnew\\n'", "new")
     ws.write("t.md", doc)
-    assert ws.run("--term", "render", "t.md").status == 0
-    assert ws.run("--term", "strip", "t.md").status == 1
+    assert ws.call("--term", "render", "t.md").status == 0
+    assert ws.call("--term", "strip", "t.md").status == 1
 
 
 def test_lang_replaces_the_info_words(ws: Workspace) -> None:
@@ -591,15 +596,15 @@ def test_lang_replaces_the_info_words(ws: Workspace) -> None:
         + console("$ echo two", "two", info="Example extra words")
         + console("$ false", info="console"),
     )
-    run = ws.run("--lang", "shell,example", "l.md")
+    run = ws.call("--lang", "shell,example", "l.md")
     assert run.status == 0, run.stdout
     assert run.summary == "2 passed, 0 failed"
-    assert ws.run("l.md").summary == "0 passed, 1 failed"
+    assert ws.call("l.md").summary == "0 passed, 1 failed"
 
 
 def test_shell_option(ws: Workspace) -> None:
     ws.write("s.md", console('$ echo "$BASH"', "/bin/bash"))
-    run = ws.run("--shell", "/bin/bash", "s.md")
+    run = ws.call("--shell", "/bin/bash", "s.md")
     assert run.status == 0, run.stdout
 
 
@@ -624,7 +629,7 @@ def test_workdir(ws: Workspace) -> None:
             "0",
         ),
     )
-    run = ws.run("--workdir", "wd", "w.md")
+    run = ws.call("--workdir", "wd", "w.md")
     assert run.status == 0, run.stdout
     assert sorted(path.name for path in workdir.iterdir()) == ["existing", "made-here"]
     assert ws.temp_left() == []
@@ -657,7 +662,7 @@ def test_keep_tmp(ws: Workspace) -> None:
 def test_nothing_left_in_the_temporary_area(ws: Workspace, doc: str, args: list[str]) -> None:
     ws.write("a.md", doc)
     ws.write("b.md", doc)
-    run = ws.run(*args, "a.md", "b.md")
+    run = ws.call(*args, "a.md", "b.md")
     assert run.status in (0, 1)
     assert ws.temp_left() == []
 
@@ -731,7 +736,7 @@ def test_quiet_terminal(ws: Workspace) -> None:
             "[1]",
         ),
     )
-    run = ws.run("q.md")
+    run = ws.call("q.md")
     assert run.status == 0, run.stdout
 
 
@@ -761,7 +766,7 @@ def test_state_persists_across_blocks(ws: Workspace) -> None:
             "",
         ),
     )
-    run = ws.run("p.md")
+    run = ws.call("p.md")
     assert run.status == 0, run.stdout
     assert run.summary == "3 passed, 0 failed"
 
@@ -779,7 +784,7 @@ def test_documents_do_not_share_a_session(ws: Workspace) -> None:
             "fresh",
         ),
     )
-    run = ws.run("a.md", "b.md")
+    run = ws.call("a.md", "b.md")
     assert run.status == 0, run.stdout
     assert run.summary == "2 passed, 0 failed"
 
@@ -799,12 +804,12 @@ def jobs_docs(ws: Workspace) -> list[str]:
 
 def test_jobs_report_same_as_sequential(ws: Workspace) -> None:
     names = jobs_docs(ws)
-    one = ws.run("-j", "1", *names)
+    one = ws.call("-j", "1", *names)
     assert one.status == 1
     assert documents_shown(one) == names
     assert one.summary == "2 passed, 4 failed, 1 skipped"
     for jobs in ("2", "3"):
-        many = ws.run("-j", jobs, *names)
+        many = ws.call("-j", jobs, *names)
         assert (many.status, many.stdout, many.stderr) == (one.status, one.stdout, one.stderr)
 
 
@@ -824,7 +829,7 @@ def test_jobs_progress_on_a_terminal_counts_every_document(ws: Workspace) -> Non
 def test_jobs_auto(ws: Workspace) -> None:
     ws.write("a.md", PASSING)
     ws.write("b.md", PASSING)
-    run = ws.run("-j", "auto", "a.md", "b.md")
+    run = ws.call("-j", "auto", "a.md", "b.md")
     assert run.status == 0, run.stdout + run.stderr
     assert run.summary == "2 passed, 0 failed"
 
@@ -833,7 +838,7 @@ def test_python_m_is_the_txtest_command(ws: Workspace) -> None:
     script = Path(sys.executable).with_name("txtest")
     assert script.exists()
     ws.write("f.md", FAILING)
-    module = ws.run("f.md", "missing.md")
+    module = ws.call("f.md", "missing.md")
     completed = subprocess.run(
         [str(script), "f.md", "missing.md"],
         cwd=ws.root,
@@ -885,14 +890,14 @@ A second block, same session:
 
 def test_cram_file(ws: Workspace) -> None:
     ws.write("c.t", CRAM)
-    run = ws.run("--shell", "/bin/bash", "c.t")
+    run = ws.call("--shell", "/bin/bash", "c.t")
     assert run.status == 0, run.stdout
     assert run.summary == "2 passed, 0 failed"
 
 
 def test_cram_output_is_exact(ws: Workspace) -> None:
     ws.write("c.t", "Blank lines count:\n\n  $ printf 'x\\n\\n'\n  x\n")
-    run = ws.run("c.t")
+    run = ws.call("c.t")
     assert run.status == 1
     assert "c.t:3: FAILED" in run.lines
 
@@ -917,7 +922,7 @@ def test_directory_argument(ws: Workspace) -> None:
         "docs/script.sh",
     ):
         ws.write(name, cram if name.endswith(".t") else PASSING)
-    run = ws.run("docs")
+    run = ws.call("docs")
     assert run.status == 0, run.stdout
     assert documents_shown(run) == [
         "docs/a.md",
@@ -931,21 +936,21 @@ def test_directory_argument(ws: Workspace) -> None:
 
 def test_any_file_named_is_markdown(ws: Workspace) -> None:
     ws.write("notes.txt", PASSING)
-    run = ws.run("notes.txt")
+    run = ws.call("notes.txt")
     assert run.status == 0
     assert run.summary == "1 passed, 0 failed"
 
 
 def test_duplicate_arguments_run_once(ws: Workspace) -> None:
     ws.write("docs/a.md", PASSING)
-    run = ws.run("docs", "docs/a.md", "docs/a.md")
+    run = ws.call("docs", "docs/a.md", "docs/a.md")
     assert documents_shown(run) == ["docs/a.md"]
     assert run.summary == "1 passed, 0 failed"
 
 
 def test_whole_document_and_a_line_of_it_run_the_whole_document(ws: Workspace) -> None:
     selection_doc(ws)
-    run = ws.run("sel.md", "sel.md:2")
+    run = ws.call("sel.md", "sel.md:2")
     assert (ws.root / "after").exists(), "naming the document runs all of it"
     assert run.summary == "3 passed, 0 failed"
 

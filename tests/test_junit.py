@@ -12,8 +12,9 @@ import xmlschema
 from conftest import SAMPLE, run_sample
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
+from txtest.errors import InputError
 from txtest.junit import junit_xml, write_junit_xml
-from txtest.model import DocumentResult, RunOptions
+from txtest.model import DocumentResult, Location, RunOptions
 from txtest.parse import read_document
 
 CRAM = """\
@@ -215,10 +216,14 @@ def test_the_report_is_valid_against_the_jenkins_junit_schema(tmp_path: Path) ->
         run_sample(tmp_path / "a.md", SAMPLE),
         run_sample(tmp_path / "b.t", CRAM),
         run_sample(tmp_path / "c.md", "```console\n$ printf 'x\\x01\\xff\\n'\ny\n```\n"),
-        DocumentResult(document=read_document(tmp_path / "a.md", "a.md"), error=str(bad)),
+        DocumentResult(
+            document=read_document(tmp_path / "a.md", "a.md"),
+            error=InputError("this line is in no block", Location("a.md", 99)),
+        ),
     ]
     target = tmp_path / "report.xml"
-    write_junit_xml(target, results)
+    unreadable = InputError("unknown directive 'skp'", Location(str(bad), 1))
+    write_junit_xml(target, results, [unreadable])
 
     schema = xmlschema.XMLSchema(JUNIT_SCHEMA)
     errors = [str(error) for error in schema.iter_errors(str(target))]

@@ -1,18 +1,18 @@
-"""The -j pool: forked workers take task numbers from a pipe and send results back in order."""
+"""The -j pool: forked workers are handed task numbers and send results back, shown in order."""
 
 from __future__ import annotations
 
 import os
 import pickle
 import signal
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
 
 from txtest import pool
-from txtest.model import DocFormat, Document, DocumentResult, RunOptions, StopFlag
+from txtest.errors import InputError
+from txtest.model import DocFormat, Document, DocumentResult, Location, RunOptions, StopFlag
 
 
 def fake_tasks(count: int, **options: object) -> list[pool.Task]:
@@ -23,8 +23,15 @@ def fake_tasks(count: int, **options: object) -> list[pool.Task]:
 def fake_result(
     path: Path, display: str, options: RunOptions, stop: StopFlag | None = None
 ) -> DocumentResult:
-    """What a worker sends back, without running anything: the document's number in a note."""
-    return DocumentResult(Document(path, display, DocFormat.MARKDOWN), notes=(display,))
+    """What a worker sends back, without running anything: the document named in keep_tmp."""
+    return DocumentResult(Document(path, display, DocFormat.MARKDOWN), keep_tmp=display)
+
+
+def results_of(outcomes: Iterable[pool.Outcome]) -> list[DocumentResult]:
+    """The results, every document having been read."""
+    results = list(outcomes)
+    assert all(isinstance(result, DocumentResult) for result in results)
+    return [result for result in results if isinstance(result, DocumentResult)]
 
 
 def no_children_left() -> bool:
@@ -35,15 +42,12 @@ def no_children_left() -> bool:
     return False
 
 
-def test_results_come_in_task_order_past_many_pipe_writes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # more task numbers than fit in one atomic write, and than the pipe holds at once
+def test_results_come_in_task_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "run_one", fake_result)
     tasks = fake_tasks(20_000)
     seen: list[tuple[int, int]] = []
-    results = list(pool.run_all(tasks, 3, lambda done, total: seen.append((done, total))))
-    assert [result.notes for result in results] == [(f"doc{i}.md",) for i in range(20_000)]
+    results = results_of(pool.run_all(tasks, 3, lambda done, total: seen.append((done, total))))
+    assert [result.keep_tmp for result in results] == [f"doc{i}.md" for i in range(20_000)]
     assert seen[-1] == (20_000, 20_000)
     assert no_children_left()
 
@@ -52,18 +56,20 @@ def test_each_task_runs_once_across_workers(monkeypatch: pytest.MonkeyPatch) -> 
     def whose(
         path: Path, display: str, options: RunOptions, stop: StopFlag | None
     ) -> DocumentResult:
-        time.sleep(0.001)  # long enough that the worker is up before the numbers run out
         return DocumentResult(
-            Document(path, display, DocFormat.MARKDOWN), notes=(display, str(os.getpid()))
+            Document(path, display, DocFormat.MARKDOWN), keep_tmp=f"{display} {os.getpid()}"
         )
 
     monkeypatch.setattr(pool, "run_one", whose)
-    results = list(pool.run_all(fake_tasks(300), 2, None))
-    assert [result.notes[0] for result in results] == [f"doc{i}.md" for i in range(300)]
-    # this process runs documents too, beside one forked worker
-    workers = {result.notes[1] for result in results}
-    assert str(os.getpid()) in workers
+    results = results_of(pool.run_all(fake_tasks(300), 2, None))
+    assert [str(result.keep_tmp).split()[0] for result in results] == [
+        f"doc{i}.md" for i in range(300)
+    ]
+    # each worker is handed a document as soon as it starts
+    workers = {str(result.keep_tmp).split()[1] for result in results}
+    assert str(os.getpid()) not in workers
     assert len(workers) == 2
+    assert no_children_left()
 
 
 def raise_a_bug() -> None:
@@ -87,15 +93,14 @@ def test_a_worker_that_fails_is_reported_and_no_worker_is_left(
     def unlucky(
         path: Path, display: str, options: RunOptions, stop: StopFlag | None
     ) -> DocumentResult:
-        if os.getpid() != parent:  # in the worker
+        if os.getpid() != parent:  # in a worker
             mishap()
-        time.sleep(0.01)  # leave numbers in the pipe for the worker to take
         return fake_result(path, display, options)
 
     parent = os.getpid()
     monkeypatch.setattr(pool, "run_one", unlucky)
     with pytest.raises(pool.WorkerError, match=message):
-        list(pool.run_all(fake_tasks(10), 2, None))
+        results_of(pool.run_all(fake_tasks(10), 2, None))
     assert no_children_left()
 
 
@@ -104,31 +109,38 @@ def test_fail_fast_hands_out_nothing_after_a_failure(monkeypatch: pytest.MonkeyP
         path: Path, display: str, options: RunOptions, stop: StopFlag | None
     ) -> DocumentResult:
         if display == "doc2.md":
-            return DocumentResult(Document(path, display, DocFormat.MARKDOWN), error="boom")
+            error = InputError("boom", path=display)
+            return DocumentResult(Document(path, display, DocFormat.MARKDOWN), error=error)
         return fake_result(path, display, options)
 
     monkeypatch.setattr(pool, "run_one", failing)
-    results = list(pool.run_all(fake_tasks(2000, fail_fast=True), 2, None))
+    results = results_of(pool.run_all(fake_tasks(2000, fail_fast=True), 2, None))
     shown = [result.document.display for result in results]
     assert "doc2.md" in shown
     assert len(shown) < 2000
     assert shown == sorted(shown, key=lambda name: int(name[3:-3]))
 
 
-def test_progress_counts_while_this_process_runs_a_long_document(tmp_path: Path) -> None:
-    # the first document is this process's own; the forked worker takes the rest
-    done_marker = tmp_path / "a-done"
-    slow = "".join("```console\n$ sleep 0.2\n```\n\n" for _ in range(4))
-    (tmp_path / "a.md").write_text(slow + f"```console\n$ touch {done_marker}\n```\n")
+def test_progress_counts_while_a_long_document_still_runs(tmp_path: Path) -> None:
+    # a.md ends only once the progress line has counted the four others
+    go, done_marker = tmp_path / "go", tmp_path / "a-done"
+    (tmp_path / "a.md").write_text(
+        f"```console\n$ for i in $(seq 400); do [ -e {go} ] && break; sleep 0.05; done\n```\n\n"
+        f"```console\n$ touch {done_marker}\n```\n"
+    )
     for name in "bcde":
         (tmp_path / f"{name}.md").write_text("```console\n$ echo fine\nfine\n```\n")
     calls: list[tuple[int, bool]] = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append((done, done_marker.exists()))
+        if done == 4:
+            go.touch()
+
     tasks = [(tmp_path / f"{name}.md", f"{name}.md", RunOptions()) for name in "abcde"]
-    results = list(
-        pool.run_all(tasks, 2, lambda done, total: calls.append((done, done_marker.exists())))
-    )
+    results = results_of(pool.run_all(tasks, 2, progress))
     assert [result.is_ok for result in results] == [True] * 5
-    assert (4, False) in calls, calls
+    assert calls == [(1, False), (2, False), (3, False), (4, False), (5, True)]
 
 
 def test_a_result_crosses_to_the_parent_intact(tmp_path: Path) -> None:
@@ -139,7 +151,21 @@ def test_a_result_crosses_to_the_parent_intact(tmp_path: Path) -> None:
         "```console\n$ echo fine\nfine\n```\n"
     )
     result = pool.run_one(document, "doc.md", RunOptions(), None)
+    assert isinstance(result, DocumentResult)
     assert not result.is_ok
     copy = pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
     assert copy == result
     assert type(copy.blocks[0].commands[0].run) is type(result.blocks[0].commands[0].run)
+
+
+def test_a_document_that_cannot_be_read_comes_back_as_its_input_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.md").write_bytes(b"fine\nbad \xff byte\n")
+    (tmp_path / "ok.md").write_text("```console\n$ echo fine\nfine\n```\n")
+    tasks = [(tmp_path / name, name, RunOptions()) for name in ("bad.md", "ok.md")]
+
+    bad, ok = list(pool.run_all(tasks, 2))
+
+    assert isinstance(bad, InputError)
+    assert bad.location == Location("bad.md", 2)
+    assert str(bad).startswith("bad.md:2: error: not valid UTF-8")
+    assert isinstance(ok, DocumentResult) and ok.is_ok

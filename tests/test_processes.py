@@ -139,9 +139,9 @@ def interrupt(ws: Workspace, mark: str, signum: int, *options: str, group: bool)
 def test_ctrl_c(ws: Workspace, mark: str, jobs: str, group: bool) -> None:
     ws.write("a.md", console(*daemons(mark), f"$ sleep {mark}9"))
     ws.write("b.md", console(f"$ sleep {mark}8 &", f"$ sleep {mark}9"))
-    run = interrupt(ws, mark, signal.SIGINT, "-j", jobs, "--timeout", "5", group=group)
+    run = interrupt(ws, mark, signal.SIGINT, "-j", jobs, "--timeout", "60", group=group)
     assert run.status == 130, (run.stdout, run.stderr)
-    assert run.duration < 3, "interrupted, txtest ends at once"
+    assert run.duration < 10, "interrupted, txtest ends then, not at the timeout"
     run.assert_clean()
     assert "interrupted" in run.stderr
     assert leftovers(mark) == []
@@ -152,9 +152,9 @@ def test_ctrl_c(ws: Workspace, mark: str, jobs: str, group: bool) -> None:
 def test_sigterm(ws: Workspace, mark: str, jobs: str) -> None:
     ws.write("a.md", console(*daemons(mark), f"$ sleep {mark}9"))
     ws.write("b.md", PASSING)
-    run = interrupt(ws, mark, signal.SIGTERM, "-j", jobs, "--timeout", "5", group=False)
+    run = interrupt(ws, mark, signal.SIGTERM, "-j", jobs, "--timeout", "60", group=False)
     assert run.status == 128 + signal.SIGTERM, (run.stdout, run.stderr)
-    assert run.duration < 3
+    assert run.duration < 10, "stopped, txtest ends then, not at the timeout"
     run.assert_clean()
     assert leftovers(mark) == []
     assert ws.temp_left() == []

@@ -24,6 +24,7 @@ from txtest.model import (
     Location,
     Outcome,
     Span,
+    Update,
 )
 from txtest.report import (
     NORMAL,
@@ -77,10 +78,10 @@ def skipped(line: int) -> BlockResult:
     return BlockResult(Block(Location(PATH, line), ()), Outcome.SKIPPED)
 
 
-def document(*blocks: BlockResult, notes: tuple[str, ...] = ()) -> DocumentResult:
+def document(*blocks: BlockResult, update: Update | None = None) -> DocumentResult:
     """A document result for docs/a.md."""
     doc = Document(Path(PATH), PATH, DocFormat.MARKDOWN)
-    return DocumentResult(doc, blocks, notes=notes)
+    return DocumentResult(doc, blocks, update=update)
 
 
 def hi_hello() -> CommandResult:
@@ -88,9 +89,9 @@ def hi_hello() -> CommandResult:
     return diffed(command(5), DiffLine("-", "hello", 6), DiffLine("+", "hi"))
 
 
-def report(*blocks: BlockResult, verbosity: int = NORMAL) -> str:
+def report(*blocks: BlockResult, verbosity: int = NORMAL, update: Update | None = None) -> str:
     """The plain-text report of one document, its final newline left out."""
-    text = format_document(document(*blocks), color=False, verbosity=verbosity)
+    text = format_document(document(*blocks, update=update), color=False, verbosity=verbosity)
     assert text == "" or text.endswith("\n")
     return text.removesuffix("\n")
 
@@ -291,35 +292,33 @@ def test_verbose_shows_a_line_per_command() -> None:
 
 def test_an_updated_block_is_reported_as_updated_not_failed() -> None:
     result = hi_hello()
-    updated = CommandResult(
-        result.command, result.run, True, result.diff, updated=("hi",), rewritten=True
-    )
+    updated = CommandResult(result.command, result.run, True, updated=("hi",))
     rewritten = BlockResult(
-        Block(Location(PATH, 4), (updated.command,)), Outcome.PASSED, (updated,), updated=True
+        Block(Location(PATH, 4), (updated.command,)), Outcome.PASSED, (updated,)
     )
-    assert report(rewritten) == "docs/a.md:4: updated\ndocs/a.md: 1 passed, 0 failed"
-    assert report(rewritten, verbosity=VERBOSE) == (
-        "docs/a.md:5: updated $ echo hi\ndocs/a.md: 1 passed, 0 failed"
+    update = Update(frozenset({updated.command.location}))
+    assert report(rewritten, update=update) == (
+        "docs/a.md:4: updated\nupdated docs/a.md\ndocs/a.md: 1 passed, 0 failed"
     )
-    assert report(rewritten, verbosity=QUIET) == ""
+    assert report(rewritten, verbosity=VERBOSE, update=update) == (
+        "docs/a.md:5: updated $ echo hi\nupdated docs/a.md\ndocs/a.md: 1 passed, 0 failed"
+    )
+    assert report(rewritten, verbosity=QUIET, update=update) == ""
 
 
 def test_a_timed_out_command_in_an_updated_block_still_fails() -> None:
     lost = CommandResult(
         command(8, "sleep 9"), CommandRun((), exit_status=None, lost="timed out after 1 s"), False
     )
-    updated = CommandResult(
-        hi_hello().command, hi_hello().run, True, updated=("hi",), rewritten=True
-    )
-    result = BlockResult(
-        Block(Location(PATH, 4), ()), Outcome.FAILED, (updated, lost), updated=True
-    )
-    assert report(result) == (
+    updated = CommandResult(hi_hello().command, hi_hello().run, True, updated=("hi",))
+    result = BlockResult(Block(Location(PATH, 4), ()), Outcome.FAILED, (updated, lost))
+    assert report(result, update=Update(frozenset({updated.command.location}))) == (
         "docs/a.md:4: updated\n"
         "docs/a.md:8: FAILED\n"
         "    $ sleep 9\n"
         "timed out after 1 s\n"
         "\n"
+        "updated docs/a.md\n"
         "docs/a.md: 0 passed, 1 failed"
     )
 
@@ -339,10 +338,10 @@ def test_a_failed_block_without_failing_commands_still_shows() -> None:
     assert report(result) == "docs/a.md:7: FAILED\n\ndocs/a.md: 0 passed, 1 failed"
 
 
-def test_notes_come_before_the_document_line() -> None:
-    doc = document(block(1, passed(command(2))), notes=("updated docs/a.md",))
+def test_what_update_mode_did_comes_before_the_document_line() -> None:
+    doc = document(block(1, passed(command(2))), update=Update(problem="the file is read-only"))
     assert format_document(doc, color=False, verbosity=NORMAL) == (
-        "updated docs/a.md\ndocs/a.md: 1 passed, 0 failed\n"
+        "not updated docs/a.md: the file is read-only\ndocs/a.md: 1 passed, 0 failed\n"
     )
     assert format_document(doc, color=False, verbosity=QUIET) == ""
 

@@ -119,7 +119,8 @@ def test_selection_runs_earlier_blocks_of_the_same_session_unreported(tmp_path: 
 def test_a_line_in_no_block_is_an_input_error(tmp_path: Path) -> None:
     doc = document(tmp_path, "prose\n\n" + console("$ true"))
     result = run_document(doc, RunOptions(lines=(1,)))
-    assert result.error == "doc.md:1: error: this line is in no block"
+    assert str(result.error) == "doc.md:1: error: this line is in no block"
+    assert result.error is not None and result.error.location == Location("doc.md", 1)
 
 
 def test_keyword_selects_blocks_by_command_text(tmp_path: Path) -> None:

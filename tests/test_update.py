@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from txtest.compare import compare_command
+from txtest.errors import InputError
+from txtest.files import write_atomically
 from txtest.model import (
     BlockResult,
     CommandRun,
@@ -30,16 +32,9 @@ from txtest.model import (
     Span,
 )
 from txtest.parse import read_document
+from txtest.report import NORMAL, format_document
 from txtest.runner import run_document
-from txtest.update import (
-    Edit,
-    StaleDocument,
-    apply_edits,
-    plan_edits,
-    split_rows,
-    update_document,
-    write_atomically,
-)
+from txtest.update import Edit, apply_edits, split_rows, update_document
 
 GOLDEN = Path(__file__).parent / "golden" / "update"
 CASES = sorted(path.name for path in GOLDEN.iterdir() if path.is_dir())
@@ -94,7 +89,7 @@ def test_golden(case: str, tmp_path: Path) -> None:
 
     again = run_and_update(path, timeout)
     assert path.read_bytes() == golden_file(case, "after").read_bytes()
-    assert again.notes == ()
+    assert again.update is None or not again.update.rewritten
     assert again.is_ok is not still_fails
 
 
@@ -123,6 +118,18 @@ def results_for(path: Path, runs: Sequence[CommandRun], reported: bool = True) -
     return DocumentResult(document, tuple(blocks))
 
 
+def rewritten_lines(result: DocumentResult) -> list[int]:
+    """The `$` lines of the commands update mode rewrote."""
+    assert result.update is not None
+    return sorted(location.line for location in result.update.rewritten)
+
+
+def report_lines(result: DocumentResult) -> list[str]:
+    """What the report says about updating the document."""
+    lines = format_document(result, color=False, verbosity=NORMAL).splitlines()
+    return [line for line in lines if line.startswith(("updated ", "not updated "))]
+
+
 @pytest.fixture
 def doc(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "doc.md"
@@ -134,9 +141,10 @@ def test_an_updated_block_passes_and_the_result_names_the_file(doc: Path) -> Non
     result = update_document(results_for(doc, [ran("hi")]))
 
     assert doc.read_text() == "```console\n$ echo hi\nhi\n```\n"
-    assert result.notes == ("updated doc.md",)
+    assert report_lines(result) == ["updated doc.md"]
     (block,) = result.blocks
-    assert (block.outcome, block.updated) == (Outcome.PASSED, True)
+    assert block.outcome is Outcome.PASSED
+    assert rewritten_lines(result) == [2]
     assert all(command.is_ok for command in block.commands)
     assert block.failures == ()
 
@@ -165,7 +173,8 @@ def test_a_lost_command_is_left_alone_and_its_block_still_fails(doc: Path) -> No
 
     assert doc.read_text() == "```console\n$ echo a\na\n$ sleep 9\nslept\n```\n"
     (block,) = result.blocks
-    assert (block.outcome, block.updated) == (Outcome.FAILED, True)
+    assert block.outcome is Outcome.FAILED
+    assert rewritten_lines(result) == [2]
     assert [command.command.source for command in block.failures] == ["sleep 9"]
     assert not result.is_ok
 
@@ -176,7 +185,7 @@ def test_a_block_that_only_built_state_for_a_selection_is_not_updated(doc: Path)
     result = update_document(results_for(doc, [ran("a")], reported=False))
 
     assert doc.read_text() == "```console\n$ echo a\nold\n```\n"
-    assert result.notes == ()
+    assert result.update is None
     assert not result.is_ok
 
 
@@ -187,7 +196,7 @@ def test_a_passing_document_is_not_written(doc: Path) -> None:
     result = update_document(results_for(doc, [ran("a")]))
 
     assert doc.stat().st_mtime_ns == 1_000_000_000
-    assert result.notes == ()
+    assert result.update is None
 
 
 def test_a_file_changed_while_running_is_not_updated(doc: Path) -> None:
@@ -198,101 +207,93 @@ def test_a_file_changed_while_running_is_not_updated(doc: Path) -> None:
     updated = update_document(result)
 
     assert doc.read_text() == "```console\n$ echo a\nedited meanwhile\n```\n"
-    assert updated.notes[0].startswith("not updated doc.md: it changed while txtest ran")
+    assert report_lines(updated)[0].startswith("not updated doc.md: it changed while txtest ran")
     assert not updated.is_ok
 
 
 def test_a_document_with_an_input_error_is_left_alone(doc: Path) -> None:
     doc.write_text("```console\n$ echo a\nold\n```\n")
-    result = DocumentResult(read_document(doc, doc.name), error="doc.md:1: error: bad")
+    result = DocumentResult(read_document(doc, doc.name), error=InputError("bad", path="doc.md"))
 
     assert update_document(result) is result
     assert doc.read_text() == "```console\n$ echo a\nold\n```\n"
 
 
-def test_plan_edits_plans_only_failing_commands_that_finished(doc: Path) -> None:
+def test_only_failing_commands_that_finished_are_rewritten(doc: Path) -> None:
     doc.write_text("```console\n$ echo same\nsame\n$ echo a\nb\n$ sleep 9\n```\n")
     result = results_for(doc, [ran("same"), ran("a", status=3), ran(status=None)])
 
-    (edit,) = plan_edits(result, doc.read_text())
+    updated = update_document(result)
 
-    assert edit.span == Span(4, 5)
-    assert edit.lines == ("a", "[3]")
+    assert doc.read_text() == "```console\n$ echo same\nsame\n$ echo a\na\n[3]\n$ sleep 9\n```\n"
+    assert rewritten_lines(updated) == [4]
+
+
+def test_unchanged_lines_are_kept_byte_for_byte(doc: Path) -> None:
+    doc.write_text("> ```console\n> $ cmd\n>same  \n>\n> old\n> ```\n")
+
+    update_document(results_for(doc, [ran("same", "", "new")]))
+
+    assert doc.read_text() == "> ```console\n> $ cmd\n>same  \n>\n> new\n> ```\n"
+
+
+def test_a_hidden_comment_keeps_its_closing_marker(doc: Path) -> None:
+    doc.write_text("<!-- txtest\n$ cmd\nold -->\n")
+    update_document(results_for(doc, [ran("a", "b")]))
+    assert doc.read_text() == "<!-- txtest\n$ cmd\na\nb -->\n"
+
+    doc.write_text("<!-- txtest\n$ cmd\nold -->\n")
+    update_document(results_for(doc, [ran()]))
+    assert doc.read_text() == "<!-- txtest\n$ cmd\n-->\n"
+
+
+def test_output_for_a_command_on_the_closing_line_goes_inside_the_comment(doc: Path) -> None:
+    doc.write_text("<!-- txtest\n$ cmd -->\nprose")
+
+    result = update_document(results_for(doc, [ran("out")]))
+
+    assert doc.read_text() == "<!-- txtest\n$ cmd\nout -->\nprose"
+    assert result.is_ok
+
+
+def test_output_the_parser_would_misread_is_written_as_esc_lines(doc: Path) -> None:
+    doc.write_text("```console\n$ cmd\n```\n")
+
+    result = update_document(results_for(doc, [ran("$ ls", "```", "[1]")]))
+
+    assert doc.read_text() == (
+        "```console\n$ cmd\n\\x24 ls (esc)\n\\x60`` (esc)\n\\x5b1] (esc)\n```\n"
+    )
+    assert result.is_ok
 
 
 # apply_edits: new lines into the text, everything else kept
 
 
-def edit(start: int, end: int, lines: Sequence[str], old: Sequence[str], **kw: str) -> Edit:
-    """An edit with an empty prefix unless given."""
-    prefix = kw.get("prefix", "")
-    return Edit(Span(start, end), tuple(lines), tuple(old), prefix, prefix.rstrip())
+def edit(start: int, end: int, lines: Sequence[str]) -> Edit:
+    return Edit(Span(start, end), tuple(lines))
 
 
 def test_new_lines_take_the_line_ending_used_where_they_go() -> None:
     text = "lf\n$ cmd\r\nold\r\nlf again\n"
 
-    assert apply_edits(text, [edit(2, 3, ["a", "b"], ["old"])]) == (
-        "lf\n$ cmd\r\na\r\nb\r\nlf again\n"
-    )
+    assert apply_edits(text, [edit(2, 3, ["a", "b"])]) == ("lf\n$ cmd\r\na\r\nb\r\nlf again\n")
 
 
 def test_lines_added_at_the_end_keep_a_missing_final_newline() -> None:
-    assert apply_edits("  $ cmd", [edit(1, 1, ["  a", "  b"], [])]) == "  $ cmd\n  a\n  b"
-    assert apply_edits("$ cmd\r\nx", [edit(1, 2, ["y", "z"], ["x"])]) == "$ cmd\r\ny\r\nz"
+    assert apply_edits("  $ cmd", [edit(1, 1, ["  a", "  b"])]) == "  $ cmd\n  a\n  b"
+    assert apply_edits("$ cmd\r\nx", [edit(1, 2, ["y", "z"])]) == "$ cmd\r\ny\r\nz"
 
 
 def test_lines_removed_at_the_end_keep_a_missing_final_newline() -> None:
-    assert apply_edits("  $ true\n  stale", [edit(1, 2, [], ["stale"])]) == "  $ true"
-    assert apply_edits("  $ true\n  stale\n", [edit(1, 2, [], ["stale"])]) == "  $ true\n"
-
-
-def test_unchanged_lines_are_kept_byte_for_byte() -> None:
-    text = "> $ cmd\n>same\n>   \n> old\n"
-    new = ["same", "", "new", ""]
-
-    result = apply_edits(text, [edit(1, 4, new, ["same", "", "old"], prefix="> ")])
-
-    assert result == "> $ cmd\n>same\n>   \n> new\n>\n"
+    assert apply_edits("  $ true\n  stale", [edit(1, 2, [])]) == "  $ true"
+    assert apply_edits("  $ true\n  stale\n", [edit(1, 2, [])]) == "  $ true\n"
 
 
 def test_a_bom_and_cr_line_endings_are_kept() -> None:
     text = "\ufeff$ cmd\rold\rafter\r"
 
-    assert apply_edits(text, [edit(1, 2, ["new"], ["old"])]) == "\ufeff$ cmd\rnew\rafter\r"
-
-
-def test_an_edit_whose_lines_changed_meanwhile_is_refused() -> None:
-    with pytest.raises(StaleDocument):
-        apply_edits("$ cmd\nsomething else\n", [edit(1, 2, ["new"], ["old"])])
-    with pytest.raises(StaleDocument):
-        apply_edits("$ cmd\n", [edit(1, 3, ["new"], ["old", "older"])])
-
-
-def closer(start: int, end: int, lines: Sequence[str], old: Sequence[str]) -> Edit:
-    """An edit in a hidden comment whose `-->` shares its last line."""
-    return Edit(Span(start, end), tuple(lines), tuple(old), "", "", closer=True)
-
-
-def test_a_hidden_comment_keeps_its_closing_marker() -> None:
-    text = "<!-- txtest\n$ cmd\nold -->\n"
-
-    assert apply_edits(text, [closer(2, 3, ["a", "b"], ["old"])]) == (
-        "<!-- txtest\n$ cmd\na\nb -->\n"
-    )
-    assert apply_edits(text, [closer(2, 3, [], ["old"])]) == "<!-- txtest\n$ cmd\n-->\n"
-
-
-def test_output_for_a_command_on_the_closing_line_goes_inside_the_comment() -> None:
-    text = "<!-- txtest\n$ cmd -->\nprose"
-
-    assert apply_edits(text, [closer(2, 2, ["out"], [])]) == "<!-- txtest\n$ cmd\nout -->\nprose"
-
-
-def test_edit_delta_counts_the_lines_the_file_gains() -> None:
-    assert edit(1, 3, ["a"], ["b", "c"]).delta == -1
-    assert edit(1, 1, ["a", "b"], []).delta == 2
-    assert closer(2, 3, [], ["old"]).delta == 0
+    assert apply_edits(text, [edit(1, 2, ["new"])]) == "\ufeff$ cmd\rnew\rafter\r"
 
 
 def test_split_rows_numbers_lines_like_the_parser() -> None:
@@ -309,7 +310,7 @@ def test_writing_keeps_the_file_mode(tmp_path: Path) -> None:
     path.write_text("old")
     path.chmod(0o754)
 
-    write_atomically(path, "new")
+    write_atomically(path, b"new")
 
     assert path.read_text() == "new"
     assert path.stat().st_mode & 0o777 == 0o754
@@ -325,7 +326,7 @@ def test_a_read_only_document_is_not_updated(doc: Path, monkeypatch: pytest.Monk
     result = update_document(results_for(doc, [ran("a")]))
 
     assert doc.read_text() == "```console\n$ echo a\nold\n```\n"
-    assert result.notes == ("not updated doc.md: the file is read-only",)
+    assert report_lines(result) == ["not updated doc.md: the file is read-only"]
     assert not result.is_ok
 
 
@@ -335,7 +336,7 @@ def test_writing_through_a_symlink_updates_its_target(tmp_path: Path) -> None:
     link = tmp_path / "link.md"
     link.symlink_to(target.name)
 
-    write_atomically(link, "new")
+    write_atomically(link, b"new")
 
     assert link.is_symlink()
     assert target.read_text() == "new"
@@ -353,7 +354,7 @@ def test_an_interrupted_write_leaves_the_file_untouched_and_no_temp_file(
 
     monkeypatch.setattr(os, step, interrupt)
     with pytest.raises(KeyboardInterrupt):
-        write_atomically(path, "new")
+        write_atomically(path, b"new")
 
     assert path.read_text() == "old"
     assert os.listdir(tmp_path) == ["doc.md"]
@@ -363,14 +364,14 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from txtest.update import write_atomically
+    from txtest.files import write_atomically
 
     path = Path(sys.argv[1])
     texts = [path.read_text(), "new\\n" * 200_000]
     print("ready", flush=True)
     count = 0
     while True:
-        write_atomically(path, texts[count % 2])
+        write_atomically(path, texts[count % 2].encode())
         count += 1
     """
 )

@@ -273,7 +273,7 @@ def test_update_rewrites_only_expected_output_and_then_passes(
     assert passed
     assert updated.is_ok
     assert updated.document.blocks == again.document.blocks
-    assert (updated.notes != ()) == (after != data)
+    assert (updated.update is not None and bool(updated.update.rewritten)) == (after != data)
 
     assert update_document(updated) is updated
     assert path.read_bytes() == after

@@ -7,7 +7,6 @@ and `,` are as well, since they separate the properties.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
 
 from txtest.errors import InputError
@@ -23,29 +22,23 @@ def github_annotations(results: Iterable[DocumentResult]) -> str:
 
 
 def input_error_annotations(errors: Iterable[InputError]) -> str:
-    """An `::error` line per input error found before any document ran (a missing path)."""
-    return "".join(
-        workflow_command("error", _error_place(error.path or "", str(error)), str(error)) + "\n"
-        for error in errors
-    )
+    """An `::error` line per input error that kept a document from running."""
+    return "".join(_error_annotation(error) + "\n" for error in errors)
 
 
-def _error_place(path: str, message: str) -> dict[str, str]:
-    """file= and, when the message names one, line= of an input error."""
-    found = _ERROR_LINE.match(message)
-    if found is not None and found.group(1) == path:
-        return {"file": path, "line": found.group(2)}
-    return {"file": path}
-
-
-_ERROR_LINE = re.compile(r"^(.*):([0-9]+): error: ")
+def _error_annotation(error: InputError) -> str:
+    """An input error at its file and, when it names one, its line."""
+    place = {"file": error.path or ""}
+    if error.location is not None:
+        place["line"] = str(error.location.line)
+    return workflow_command("error", place, str(error))
 
 
 def _document_annotations(result: DocumentResult) -> Iterator[str]:
     """A document's input error, then its failing commands in order."""
     path = result.document.display
     if result.error is not None:
-        yield workflow_command("error", _error_place(path, result.error), result.error)
+        yield _error_annotation(result.error)
     for block in result.blocks:
         if block.outcome is Outcome.FAILED:
             yield from _block_annotations(path, block)
@@ -53,20 +46,13 @@ def _document_annotations(result: DocumentResult) -> Iterator[str]:
 
 def _block_annotations(path: str, block: BlockResult) -> Iterator[str]:
     """One line per failing command, at its `$` line; one at the block if none is named."""
-    failures = failing_commands(block)
+    failures = block.failures
     if not failures:
         properties = {"file": path, "line": str(block.block.location.line)}
         yield workflow_command("error", properties, "txtest: the block failed")
     for command in failures:
         properties = {"file": path, "line": str(command.command.location.line)}
         yield workflow_command("error", properties, failure_message(command))
-
-
-def failing_commands(block: BlockResult) -> tuple[CommandResult, ...]:
-    """A failed block's failing commands, but for those update mode rewrote."""
-    return tuple(
-        command for command in block.failures if not (block.updated and command.updated is not None)
-    )
 
 
 def failure_message(result: CommandResult) -> str:

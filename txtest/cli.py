@@ -6,7 +6,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
@@ -15,38 +15,28 @@ from typing import NoReturn, TextIO
 import click
 
 from txtest import __version__, pool
-from txtest.config import load_config
+from txtest.config import OptionError, build_run_options, load_config
 from txtest.discover import Target, find_documents
 from txtest.errors import ExitCode, InputError
 from txtest.model import (
-    DEFAULT_LANGS,
     Block,
     Document,
     DocumentResult,
-    Frozen,
     RunOptions,
     TermMode,
 )
 from txtest.parse import read_document
 from txtest.processes import become_subreaper, reap_orphans
-from txtest.report import (
-    count_blocks,
-    format_document,
-    format_input_error,
-    format_summary,
-    format_update_hint,
-    updatable_paths,
-)
+from txtest.report import write_document, write_input_error, write_summary
 from txtest.runner import selected_blocks
-from txtest.sizes import DEFAULT_MAX_OUTPUT, parse_size
 
 
 class Interrupted(BaseException):
     """SIGINT or SIGTERM arrived: unwind, killing every session on the way."""
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Settings(Frozen):
+@dataclass(frozen=True, slots=True)
+class Settings:
     """Everything the command line (and pyproject) said, checked."""
 
     paths: tuple[str, ...]
@@ -57,14 +47,8 @@ class Settings(Frozen):
     jobs: int = 1
     junit_xml: Path | None = None
     progress: bool = False
-
-
-def _positive(value: float | None, name: str) -> float | None:
-    if value is not None and not value > 0:
-        raise click.BadParameter(
-            f"must be a positive number of seconds, not {value:g}", param_hint=name
-        )
-    return value
+    annotations: bool = False
+    """Write GitHub Actions annotations (GITHUB_ACTIONS=true)."""
 
 
 def _verbosity_flags(context: click.Context, verbose: bool, quiet: bool) -> tuple[bool, bool]:
@@ -79,15 +63,6 @@ def _verbosity_flags(context: click.Context, verbose: bool, quiet: bool) -> tupl
     return verbose_typed, quiet_typed
 
 
-def _size(value: str | None) -> int:
-    if value is None:
-        return DEFAULT_MAX_OUTPUT
-    try:
-        return parse_size(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--max-output") from None
-
-
 def _jobs(value: str) -> int:
     if value == "auto":
         return os.cpu_count() or 1
@@ -98,16 +73,7 @@ def _jobs(value: str) -> int:
     return int(value)
 
 
-def _langs(value: str | None) -> tuple[str, ...]:
-    if value is None:
-        return DEFAULT_LANGS
-    words = tuple(word.strip().lower() for word in value.split(",") if word.strip())
-    if not words:
-        raise click.BadParameter("needs at least one info-string word", param_hint="--lang")
-    return words
-
-
-def use_color(choice: str, stream: TextIO, environ: dict[str, str]) -> bool:
+def use_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
     """`--color`: always/never win; auto looks at NO_COLOR, FORCE_COLOR, then the terminal."""
     if choice != "auto":
         return choice == "always"
@@ -183,55 +149,110 @@ def command(
     junit_xml: str | None,
     max_output: str | None,
     log: str | None,
-) -> None:
+) -> Settings:
     """Run the shell transcripts in PATHs (Markdown, cram .t, directories) and diff their output.
 
     PATH:LINE runs only the block holding that line (and, unreported, what it depends on).
     """
     context = click.get_current_context()
+    given: _Given = context.obj
     verbose, quiet = _verbosity_flags(context, verbose, quiet)
-    paths = paths or tuple(context.obj or ())
+    paths = paths or given.paths
     if not paths:
         raise click.UsageError("name at least one PATH (or set paths in [tool.txtest])")
-    if log is not None:
-        try:
-            Path(log).write_bytes(b"")  # each document appends its commands
-        except OSError as error:
-            raise click.BadParameter(f"cannot write {log}: {error}", param_hint="--log") from None
-    settings = Settings(
-        paths=paths,
-        run=RunOptions(
-            timeout=_positive(timeout, "--timeout") or 60.0,
-            shell=shell or "bash",
-            term=TermMode(term) if term else None,
-            workdir=Path(workdir) if workdir else None,
+    try:
+        run = build_run_options(
+            timeout=timeout,
+            shell=shell,
+            term=term,
+            lang=lang,
+            workdir=workdir,
             keep_tmp=keep_tmp,
             fail_fast=fail_fast,
             keyword=keyword,
             update=update,
-            langs=_langs(lang),
-            max_output=_size(max_output),
-            log=Path(log).resolve() if log else None,
-        ),
-        color=use_color(color, sys.stdout, dict(os.environ)),
+            max_output=max_output,
+            log=log,
+        )
+    except OptionError as error:
+        raise click.BadParameter(str(error), param_hint=error.option) from None
+    return Settings(
+        paths=paths,
+        run=run,
+        color=use_color(color, given.out, given.environ),
         verbosity=1 if verbose else -1 if quiet else 0,
         list_only=list_only,
         jobs=_jobs(jobs),
         junit_xml=Path(junit_xml) if junit_xml else None,
-        progress=not quiet and sys.stdout.isatty(),
+        progress=not quiet and given.out.isatty(),
+        annotations=given.environ.get("GITHUB_ACTIONS") == "true",
     )
-    sys.exit(execute(settings, sys.stdout, sys.stderr))
+
+
+@dataclass(frozen=True, slots=True)
+class _Given:
+    """What the command reads besides its arguments: pyproject's paths, stdout, the environment."""
+
+    paths: tuple[str, ...]
+    out: TextIO
+    environ: Mapping[str, str]
+
+
+def run(argv: Sequence[str], out: TextIO, err: TextIO, environ: Mapping[str, str]) -> int:
+    """The whole command, its streams and environment given: options, run, report; the status."""
+    try:
+        config = load_config(Path.cwd())
+    except InputError as error:
+        write_input_error(err, error, color=False)
+        return ExitCode.INPUT_ERROR
+    defaults = {
+        ("list_only" if key == "list" else key): value for key, value in config.defaults.items()
+    }
+    try:
+        with contextlib.redirect_stdout(out):  # --help and --version print through click.echo
+            settings = command.main(
+                args=list(argv),
+                prog_name="txtest",
+                default_map=defaults,
+                obj=_Given(config.paths, out, environ),
+                standalone_mode=False,
+            )
+    except click.ClickException as error:
+        error.show(file=err)
+        return error.exit_code
+    if isinstance(settings, int):  # --help, --version: click has printed it
+        return settings
+    assert isinstance(settings, Settings)
+    return execute(settings, out, err)
+
+
+def _start_log(log: Path | None, err: TextIO) -> bool:
+    """Empty the `--log` file (each document appends its commands); False if it cannot be."""
+    if log is None:
+        return True
+    try:
+        log.write_bytes(b"")
+    except OSError as problem:
+        err.write(f"{log}: error: cannot write the log: {problem.strerror}\n")
+        return False
+    return True
 
 
 def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
     """Find, parse, run and report; return the exit status."""
+    if not _start_log(settings.run.log, err):
+        return ExitCode.INPUT_ERROR
     targets, errors = find_documents(settings.paths)
     for error in errors:
-        err.write(format_input_error(error, color=settings.color) + "\n")
+        write_input_error(err, error, color=settings.color)
     if settings.list_only:
         return list_all(settings, targets, errors, out, err)
-    results = run_all(settings, targets, out, err)
-    return finish(settings, results, errors, out)
+    results = run_all(settings, targets, errors, out, err)
+    report_failed = not write_extras(settings, results, errors, out, err)
+    write_summary(out, results, verbosity=settings.verbosity)
+    if report_failed or errors or any(result.error is not None for result in results):
+        return ExitCode.INPUT_ERROR
+    return ExitCode.FAILED if any(not result.is_ok for result in results) else ExitCode.OK
 
 
 def list_all(
@@ -250,26 +271,39 @@ def list_all(
             )
         except InputError as error:
             errors.append(error)
-            err.write(format_input_error(error, color=settings.color) + "\n")
-    out.write(list_documents(documents, settings.run, errors))
+            write_input_error(err, error, color=settings.color)
+    out.write(list_documents(documents, settings.run, errors, err))
     return ExitCode.INPUT_ERROR if errors else ExitCode.OK
 
 
 def run_all(
-    settings: Settings, targets: Sequence[Target], out: TextIO, err: TextIO
+    settings: Settings,
+    targets: Sequence[Target],
+    errors: list[InputError],
+    out: TextIO,
+    err: TextIO,
 ) -> list[DocumentResult]:
-    """Run the documents, reporting each, in order, as soon as it and those before are done."""
+    """Run the documents, reporting each, in order, as soon as it and those before are done.
+
+    Documents that cannot be read add their error to errors.
+    """
     tasks = [
         (target.path, target.display, replace(settings.run, lines=target.lines))
         for target in targets
     ]
     progress = _progress_writer(out) if settings.progress else None
     results: list[DocumentResult] = []
-    for result in pool.run_all(tasks, settings.jobs, progress):
+    for outcome in pool.run_all(tasks, settings.jobs, progress):
         if progress is not None:
             out.write(_CLEAR_LINE)
-        results.append(result)
-        _show(settings, result, out, err)
+        error = outcome if isinstance(outcome, InputError) else outcome.error
+        if error is not None:
+            write_input_error(err, error, color=settings.color)
+        if isinstance(outcome, InputError):
+            errors.append(outcome)
+            continue
+        results.append(outcome)
+        write_document(out, outcome, color=settings.color, verbosity=settings.verbosity)
     if progress is not None:
         out.write(_CLEAR_LINE)
     return results
@@ -286,49 +320,36 @@ def _progress_writer(out: TextIO) -> pool.Progress:
     return show
 
 
-def _show(settings: Settings, result: DocumentResult, out: TextIO, err: TextIO) -> None:
-    if result.error is not None:
-        err.write(result.error + "\n")
-        return
-    out.write(format_document(result, color=settings.color, verbosity=settings.verbosity))
-    if result.keep_tmp is not None:
-        out.write(f"{result.document.display}: kept work dir {result.keep_tmp}\n")
-    out.flush()
-
-
-def finish(
-    settings: Settings, results: Sequence[DocumentResult], errors: Sequence[InputError], out: TextIO
-) -> int:
-    """The hint, the summary line, and the exit status."""
-    had_errors = bool(errors)
-    if settings.junit_xml is not None:
-        from txtest.junit import write_junit_xml
-
-        try:
-            write_junit_xml(settings.junit_xml, results)
-        except OSError as error:
-            reason = error.strerror or str(error)
-            sys.stderr.write(
-                f"{settings.junit_xml}: error: cannot write the JUnit report: {reason}\n"
-            )
-            had_errors = True
-    if os.environ.get("GITHUB_ACTIONS") == "true":
+def write_extras(
+    settings: Settings,
+    results: Sequence[DocumentResult],
+    errors: Sequence[InputError],
+    out: TextIO,
+    err: TextIO,
+) -> bool:
+    """The JUnit file and the GitHub annotations, when asked for; False if the file failed."""
+    if settings.annotations:
         from txtest.annotations import github_annotations, input_error_annotations
 
         out.write(input_error_annotations(errors) + github_annotations(results))
-    passed, failed, skipped = count_blocks(results)
-    failing = updatable_paths(results)
-    if failing and settings.verbosity >= 0:
-        out.write(format_update_hint(failing) + "\n")
-    out.write(format_summary(passed, failed, skipped) + "\n")
-    out.flush()
-    if had_errors or any(result.error is not None for result in results):
-        return ExitCode.INPUT_ERROR
-    return ExitCode.FAILED if failed else ExitCode.OK
+    if settings.junit_xml is None:
+        return True
+    from txtest.junit import write_junit_xml
+
+    try:
+        write_junit_xml(settings.junit_xml, results, errors)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        err.write(f"{settings.junit_xml}: error: cannot write the JUnit report: {reason}\n")
+        return False
+    return True
 
 
 def list_documents(
-    documents: Sequence[tuple[Target, Document]], run: RunOptions, errors: list[InputError]
+    documents: Sequence[tuple[Target, Document]],
+    run: RunOptions,
+    errors: list[InputError],
+    err: TextIO,
 ) -> str:
     """`--list`: the blocks a run would report (selections apply), with directives and commands."""
     lines: list[str] = []
@@ -337,7 +358,7 @@ def list_documents(
             chosen = selected_blocks(document, replace(run, lines=target.lines))
         except InputError as error:
             errors.append(error)
-            sys.stderr.write(f"{error}\n")
+            err.write(f"{error}\n")
             continue
         for index, block in enumerate(document.blocks):
             if chosen is None or index in chosen:
@@ -363,51 +384,29 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point: run the command, turning Ctrl-C and SIGTERM into a clean exit."""
-    try:
-        _run_command(argv)
-    except SystemExit as ending:
-        _leave(ending.code)
-    _leave(ExitCode.OK)
-
-
-def _run_command(argv: Sequence[str] | None) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     become_subreaper()
     try:
-        config = load_config(Path.cwd())
-    except InputError as error:
-        sys.stderr.write(f"{error}\n")
-        sys.exit(ExitCode.INPUT_ERROR)
-    defaults = {
-        ("list_only" if key == "list" else key): value for key, value in config.defaults.items()
-    }
-    try:
-        command.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="txtest",
-            default_map=defaults,
-            obj=config.paths,
-        )
+        args = sys.argv[1:] if argv is None else argv
+        code = run(args, sys.stdout, sys.stderr, os.environ)
     except Interrupted as interrupt:
         sys.stderr.write("txtest: interrupted; every session was stopped\n")
         signum = interrupt.args[0] if interrupt.args else signal.SIGINT
-        sys.exit(ExitCode.INTERRUPTED if signum == signal.SIGINT else 128 + signum)
+        code = ExitCode.INTERRUPTED if signum == signal.SIGINT else 128 + signum
     finally:
         reap_orphans()
+    _leave(code)
 
 
-def _leave(code: str | int | None) -> NoReturn:
-    """Flush and exit at once, skipping the interpreter's tear-down (about 8 ms).
+def _leave(code: int) -> NoReturn:
+    """Flush and exit at once, skipping the interpreter's tear-down.
 
     Every file txtest wrote is closed by now and every process it started is
     reaped; only stdout and stderr may still hold text.
     """
-    if isinstance(code, str):
-        sys.stderr.write(code + "\n")
-        code = ExitCode.FAILED
     for stream in (sys.stdout, sys.stderr):
         # the reader may have gone away (`txtest ... | head`), or the stream be closed
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
-    os._exit(int(code or 0))
+    os._exit(int(code))

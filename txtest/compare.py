@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from txtest.matchers import ExpectedLine, compile_line, is_literal, is_printable, spell_line
-from txtest.model import Command, CommandResult, CommandRun, DiffLine, Frozen
+from txtest.model import Command, CommandResult, CommandRun, DiffLine
 
 _BLANKS = " \t"
 _EXACT_LIMIT = 100_000
@@ -23,8 +23,8 @@ _SPLIT_DEPTH = 16
 _NOT_PLAIN = re.compile(r"\)$|^\.\.\.$|\[\.\.\]", re.MULTILINE)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Comparison(Frozen):
+@dataclass(frozen=True, slots=True)
+class Comparison:
     """The verdict on one command's output, with its diff and updated expected lines."""
 
     matched: bool
@@ -39,8 +39,8 @@ _Line = str | ExpectedLine
 """A prepared expected line: a plain line's text (only that text matches it), or compiled."""
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class _Sides(Frozen):
+@dataclass(frozen=True, slots=True)
+class _Sides:
     """Both sides of a comparison, ready to match."""
 
     texts: tuple[str, ...]

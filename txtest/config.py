@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from txtest.errors import InputError
-from txtest.model import Frozen, RunOptions, TermMode
+from txtest.model import DEFAULT_LANGS, RunOptions, TermMode
 from txtest.sizes import parse_size
 
 # option name -> the Python types its value may have in TOML
@@ -33,8 +33,8 @@ OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
 _PATH_OPTIONS = ("workdir", "junit_xml", "log")
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Config(Frozen):
+@dataclass(frozen=True, slots=True)
+class Config:
     """What pyproject.toml said: defaults for options, and paths to use when none are given."""
 
     defaults: Mapping[str, object] = field(default_factory=dict)
@@ -75,24 +75,81 @@ def _shown(pyproject: Path, start: Path) -> str:
     return os.path.relpath(pyproject, start)
 
 
+class OptionError(ValueError):
+    """An option's value cannot be used; option is its name as the command line spells it."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+def build_run_options(
+    *,
+    timeout: float | None = None,
+    shell: str | None = None,
+    term: str | None = None,
+    lang: str | None = None,
+    workdir: str | None = None,
+    keep_tmp: bool = False,
+    fail_fast: bool = False,
+    keyword: str | None = None,
+    update: bool = False,
+    max_output: str | None = None,
+    log: str | None = None,
+) -> RunOptions:
+    """RunOptions from option values as the command line and `[tool.txtest]` give them.
+
+    The one place run options are built, for the command line and the pytest plugin.
+    """
+    if timeout is not None and not timeout > 0:
+        raise OptionError("--timeout", f"must be a positive number of seconds, not {timeout:g}")
+    langs = DEFAULT_LANGS
+    if lang is not None:
+        langs = tuple(word.strip().lower() for word in lang.split(",") if word.strip())
+        if not langs:
+            raise OptionError("--lang", "needs at least one info-string word")
+    size = _size(max_output)
+    options = RunOptions(
+        max_output=size if size is not None else RunOptions().max_output,
+        log=Path(log).resolve() if log else None,
+        term=TermMode(term) if term else None,
+        workdir=Path(workdir) if workdir else None,
+        keep_tmp=keep_tmp,
+        fail_fast=fail_fast,
+        keyword=keyword,
+        update=update,
+        langs=langs,
+    )
+    if timeout is not None:
+        options = replace(options, timeout=float(timeout))
+    return replace(options, shell=shell) if shell else options
+
+
 def run_options(config: Config) -> RunOptions:
     """RunOptions from pyproject's defaults alone (for the pytest plugin, which has no CLI)."""
     given = config.defaults
-    options = RunOptions()
-    if "timeout" in given:
-        options = replace(options, timeout=float(str(given["timeout"])))
-    if "shell" in given:
-        options = replace(options, shell=str(given["shell"]))
-    if "term" in given:
-        options = replace(options, term=TermMode(str(given["term"])))
-    if "lang" in given:
-        words = str(given["lang"]).split(",")
-        options = replace(options, langs=tuple(w.strip().lower() for w in words if w.strip()))
-    if "workdir" in given:
-        options = replace(options, workdir=Path(str(given["workdir"])))
-    if "max_output" in given:
-        options = replace(options, max_output=parse_size(str(given["max_output"])))
-    return options
+    timeout = given.get("timeout")
+    return build_run_options(
+        timeout=float(timeout) if isinstance(timeout, (int, float)) else None,
+        shell=_text(given.get("shell")),
+        term=_text(given.get("term")),
+        lang=_text(given.get("lang")),
+        workdir=_text(given.get("workdir")),
+        max_output=_text(given.get("max_output")),
+    )
+
+
+def _size(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise OptionError("--max-output", str(error)) from None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _read_table(table: Mapping[str, object], pyproject: Path, start: Path) -> Config:

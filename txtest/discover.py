@@ -9,15 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from txtest.errors import InputError
-from txtest.model import Frozen
 
 DOCUMENT_SUFFIXES = (".md", ".markdown", ".t")
 SKIPPED_FOLDERS = frozenset({"node_modules", ".venv", "venv", "__pycache__", "build", "dist"})
 _LINE_SUFFIX = re.compile(r"^(.*):([0-9]+)$")
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Target(Frozen):
+@dataclass(frozen=True, slots=True)
+class Target:
     """A document to run, with the lines a `PATH:LINE` selected in it."""
 
     path: Path

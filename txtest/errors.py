@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 
-from txtest.model import Location
+if TYPE_CHECKING:  # model holds InputError in its results, so it cannot be imported here
+    from txtest.model import Location
 
 
 class ExitCode(enum.IntEnum):
@@ -33,3 +35,18 @@ class InputError(Exception):
         if self.path is not None:
             return f"{self.path}: error: {self.message}"
         return f"error: {self.message}"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, InputError):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[object, ...]]:
+        # Exception pickles its args alone, which would lose the location (`-j` sends errors)
+        return type(self), self._fields()
+
+    def _fields(self) -> tuple[str, Location | None, str | None]:
+        return self.message, self.location, self.path

@@ -9,12 +9,14 @@ holding an <error>.
 from __future__ import annotations
 
 import re
-import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from txtest.annotations import failing_commands, failure_message
+from txtest.annotations import failure_message
+from txtest.errors import InputError
+from txtest.files import write_atomically
+from txtest.matchers import escape_character
 from txtest.model import Block, BlockResult, DocumentResult, Outcome
 from txtest.report import format_block
 
@@ -25,10 +27,10 @@ _COUNTS = (("failures", "failure"), ("errors", "error"), ("skipped", "skipped"))
 """Count attributes of a suite, and the <testcase> child each counts."""
 
 
-def junit_xml(results: Sequence[DocumentResult]) -> str:
-    """The whole report as an XML document."""
+def junit_xml(results: Sequence[DocumentResult], errors: Sequence[InputError] = ()) -> str:
+    """The whole report as an XML document; errors: documents that could not be read."""
     root = ET.Element("testsuites", name="txtest")
-    suites = [_testsuite(result) for result in results]
+    suites = [_error_suite(error) for error in errors] + [_testsuite(r) for r in results]
     root.extend(suites)
     # junit-10.xsd (Jenkins) allows no `skipped` on the root: only suites carry it.
     _set_counts(root, [case for suite in suites for case in suite], counts=_COUNTS[:2])
@@ -36,21 +38,12 @@ def junit_xml(results: Sequence[DocumentResult]) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_junit_xml(path: Path, results: Sequence[DocumentResult]) -> None:
-    """Write the report to path atomically: a new file beside it, renamed over it.
-
-    Missing parent folders are made, as pytest's `--junit-xml` does.
-    """
-    data = junit_xml(results).encode("utf-8")
+def write_junit_xml(
+    path: Path, results: Sequence[DocumentResult], errors: Sequence[InputError] = ()
+) -> None:
+    """Write the report to path atomically; missing parent folders are made, as pytest's are."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.txtest-tmp")
-    try:
-        with temporary.open("xb") as stream:
-            stream.write(data)
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_atomically(path, junit_xml(results, errors).encode("utf-8"))
 
 
 def _testsuite(result: DocumentResult) -> ET.Element:
@@ -60,6 +53,15 @@ def _testsuite(result: DocumentResult) -> ET.Element:
     suite.extend(_testcase(path, block) for block in result.blocks if _counted(block))
     if result.error is not None:
         suite.append(_error_case(path, result.error))
+    _set_counts(suite, list(suite))
+    return suite
+
+
+def _error_suite(error: InputError) -> ET.Element:
+    """The suite of a document that could not be read: its one error case."""
+    path = error.path or ""
+    suite = ET.Element("testsuite", name=_safe(path))
+    suite.append(_error_case(path, error))
     _set_counts(suite, list(suite))
     return suite
 
@@ -90,7 +92,7 @@ def testcase_name(block: Block) -> str:
 
 def _failure_message(result: BlockResult) -> str:
     """`PATH:LINE: why` for each failing command, joined with `; `."""
-    failures = failing_commands(result)
+    failures = result.failures
     if not failures:
         return f"{result.block.location}: txtest: the block failed"
     return "; ".join(
@@ -98,10 +100,10 @@ def _failure_message(result: BlockResult) -> str:
     )
 
 
-def _error_case(path: str, error: str) -> ET.Element:
+def _error_case(path: str, error: InputError) -> ET.Element:
     case = ET.Element("testcase", name=_safe(path), classname=_safe(path), time=_seconds(0))
-    element = ET.SubElement(case, "error", message=_safe(error))
-    element.text = _safe(error)
+    element = ET.SubElement(case, "error", message=_safe(str(error)))
+    element.text = _safe(str(error))
     return case
 
 
@@ -121,11 +123,4 @@ def _seconds(value: float) -> str:
 
 def _safe(text: str) -> str:
     """Text XML can hold: other characters as `\\xNN`/`\\uNNNN` escapes."""
-    return _XML_UNSAFE.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match[0])
-    if 0xDC80 <= code <= 0xDCFF:
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return _XML_UNSAFE.sub(escape_character, text)

@@ -268,7 +268,7 @@ def is_printable(line: str) -> bool:
 
 def escape_line(line: str) -> str:
     """The `(esc)` spelling of an actual line, without the ` (esc)` suffix."""
-    text = re.sub(_TO_ESCAPE, _escape_char, line)
+    text = re.sub(_TO_ESCAPE, escape_character, line)
     body = text.rstrip(_BLANKS)
     marker = f" ({_NO_EOL})"
     if body.endswith(marker):
@@ -277,7 +277,7 @@ def escape_line(line: str) -> str:
     return text
 
 
-def _escape_char(match: re.Match[str]) -> str:
+def escape_character(match: re.Match[str]) -> str:
     """The escape spelling one unprintable character (or backslash)."""
     char = match.group()
     if char in _NAMED_CHAR_ESCAPES:

@@ -1,54 +1,21 @@
 """Frozen data every stage shares: documents, blocks, commands and results.
 
-Stdlib only. Line numbers are 1-based (``line``); spans and indexes are 0-based
+Stdlib and txtest.errors only. Line numbers are 1-based (``line``); spans and indexes are 0-based
 and half-open, over the document's source lines.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-
-class Frozen:
-    """Base of txtest's frozen dataclasses: equality, hash, repr and pickling by field.
-
-    The dataclasses are declared with `repr=False, eq=False`, so these shared
-    methods serve them all: Python 3.11 compiles every method a dataclass
-    generates separately, and at start-up that cost about 0.25 ms a class
-    for methods no run needs quickly. Pickling sends the class and the field
-    values (`-j` workers send whole results) instead of going through
-    dataclasses' `__setstate__`, which looks up the fields again per object.
-    """
-
-    __slots__ = ()
-
-    def _values(self) -> tuple[object, ...]:
-        names: tuple[str, ...] = type(self).__slots__  # a dataclass's fields, in order
-        return tuple(getattr(self, name) for name in names)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, Frozen)
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        names: tuple[str, ...] = type(self).__slots__
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
-        return f"{type(self).__qualname__}({fields})"
-
-    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
-        return type(self), self._values()
+from txtest.errors import InputError
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Location(Frozen):
+@dataclass(frozen=True, slots=True)
+class Location:
     """A place in a document, in the form editors jump to."""
 
     path: str
@@ -60,8 +27,8 @@ class Location(Frozen):
         return f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Span(Frozen):
+@dataclass(frozen=True, slots=True)
+class Span:
     """A 0-based, half-open range of source line indexes."""
 
     start: int
@@ -95,8 +62,8 @@ class Outcome(enum.Enum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Command(Frozen):
+@dataclass(frozen=True, slots=True)
+class Command:
     """One `$ command`, its continuations, and what it should print."""
 
     source: str
@@ -113,8 +80,8 @@ class Command(Frozen):
     """The exit status the command must end with."""
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Directives(Frozen):
+@dataclass(frozen=True, slots=True)
+class Directives:
     """What a `<!-- txtest: ... -->` comment says about the next block (SPEC §3.4)."""
 
     skip: bool = False
@@ -144,8 +111,8 @@ class Directives(Frozen):
 NO_DIRECTIVES = Directives()
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Block(Frozen):
+@dataclass(frozen=True, slots=True)
+class Block:
     """A console block, a hidden-command comment, or a run of cram lines."""
 
     location: Location
@@ -170,8 +137,8 @@ class Block(Frozen):
         return self.directives.skip
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class FileFixture(Frozen):
+@dataclass(frozen=True, slots=True)
+class FileFixture:
     """A non-console block whose content a `file=PATH` directive writes out."""
 
     location: Location
@@ -185,8 +152,8 @@ class FileFixture(Frozen):
 Item = Block | FileFixture
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Document(Frozen):
+@dataclass(frozen=True, slots=True)
+class Document:
     """A parsed document: its blocks and fixtures, in source order."""
 
     path: Path
@@ -201,8 +168,8 @@ class Document(Frozen):
         return tuple(item for item in self.items if isinstance(item, Block))
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class CommandRun(Frozen):
+@dataclass(frozen=True, slots=True)
+class CommandRun:
     """What one command did in the session."""
 
     actual: tuple[str, ...]
@@ -219,8 +186,8 @@ class CommandRun(Frozen):
     """The compared text still holds escape sequences (strip/raw left them)."""
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class DiffLine(Frozen):
+@dataclass(frozen=True, slots=True)
+class DiffLine:
     """One line of a diff: ' ' both, '-' expected only, '+' actual only."""
 
     tag: str
@@ -229,8 +196,8 @@ class DiffLine(Frozen):
     """1-based source line of an expected line, when it has one."""
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class CommandResult(Frozen):
+@dataclass(frozen=True, slots=True)
+class CommandResult:
     """A command's run held against what it expected."""
 
     command: Command
@@ -238,9 +205,8 @@ class CommandResult(Frozen):
     output_ok: bool
     diff: tuple[DiffLine, ...] = ()
     updated: tuple[str, ...] | None = None
-    """Expected lines that would make this command pass (update mode), `[N]` included."""
-    rewritten: bool = False
-    """Update mode wrote this command's expected output into the document."""
+    """Expected lines that would make this command pass, `[N]` included; None when
+    the run did not finish."""
 
     @property
     def status_ok(self) -> bool:
@@ -251,8 +217,8 @@ class CommandResult(Frozen):
         return self.run.lost is None and self.output_ok and self.status_ok
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class BlockResult(Frozen):
+@dataclass(frozen=True, slots=True)
+class BlockResult:
     """The verdict on one block."""
 
     block: Block
@@ -260,8 +226,6 @@ class BlockResult(Frozen):
     commands: tuple[CommandResult, ...] = ()
     reported: bool = True
     """False for a passing block that only ran to build state for a selection."""
-    updated: bool = False
-    """Update mode rewrote this block's expected output."""
 
     @property
     def is_ok(self) -> bool:
@@ -272,18 +236,28 @@ class BlockResult(Frozen):
         return tuple(result for result in self.commands if not result.is_ok)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class DocumentResult(Frozen):
+@dataclass(frozen=True, slots=True)
+class Update:
+    """What update mode (SPEC §7.1) did to one document."""
+
+    rewritten: frozenset[Location] = frozenset()
+    """The `$` lines, in the rewritten file, of the commands whose expected output was written."""
+    problem: str | None = None
+    """Why the file could not be updated, when it could not."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentResult:
     """Every block result of one document, in source order."""
 
     document: Document
     blocks: tuple[BlockResult, ...] = ()
     keep_tmp: str | None = None
     """The kept work dir (`--keep-tmp`)."""
-    notes: tuple[str, ...] = field(default=())
-    """Extra lines for the report (e.g. files updated)."""
-    error: str | None = None
-    """An input error found while running (shown as is; the run exits 2)."""
+    update: Update | None = None
+    """What update mode did, when it tried to rewrite the document."""
+    error: InputError | None = None
+    """An input error found while running (the run exits 2)."""
 
     @property
     def is_ok(self) -> bool:
@@ -294,8 +268,8 @@ DEFAULT_LANGS: tuple[str, ...] = ("console", "shell-session", "sh-session", "ter
 """Info-string words that mark a console block unless `--lang` replaces them (SPEC §3.1)."""
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class RunOptions(Frozen):
+@dataclass(frozen=True, slots=True)
+class RunOptions:
     """How documents are run: everything the command line can set for a run."""
 
     timeout: float = 60.0

@@ -28,7 +28,6 @@ from txtest.model import (
     DocFormat,
     Document,
     FileFixture,
-    Frozen,
     Item,
     Location,
     Span,
@@ -81,8 +80,8 @@ class _Draft:
     output: list[_Line] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class _Word(Frozen):
+@dataclass(frozen=True, slots=True)
+class _Word:
     """One directive as written, with the line of the comment holding it."""
 
     name: str
@@ -90,8 +89,8 @@ class _Word(Frozen):
     line: int
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class _Context(Frozen):
+@dataclass(frozen=True, slots=True)
+class _Context:
     """What every step of a Markdown parse needs to know about the document."""
 
     display: str

@@ -260,7 +260,7 @@ class BlockItem(pytest.Item):
     def runtest(self) -> None:
         result = self.document_file.run()
         if result.error is not None:
-            pytest.fail(result.error, pytrace=False)
+            pytest.fail(str(result.error), pytrace=False)
         found = block_result(result, self.block)
         if found is None:
             pytest.fail(f"{self.block.location}: the block did not run", pytrace=False)

@@ -6,19 +6,18 @@ for, and colorama is never initialised here.
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from txtest.errors import InputError
+from txtest.matchers import escape_line, is_printable
 from txtest.model import (
     BlockResult,
     CommandResult,
     DiffLine,
     DocumentResult,
-    Frozen,
     Location,
     Outcome,
 )
@@ -44,27 +43,30 @@ _VERDICT_COLOURS = {
     "skipped": "yellow",
     "updated": "yellow",
 }
-# Control characters (tab included), DEL, C1 controls and surrogates (undecodable
-# bytes): shown escaped, as an `(esc)` line would hold them, never sent raw.
-_UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\ud800-\udfff]"
-"""A wide class, compiled (by re's cache) only when a diff is shown."""
-_NAMED_ESCAPES = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
 
 
 def format_document(result: DocumentResult, *, color: bool, verbosity: int) -> str:
-    """Everything the report says about one document, each line ended; "" for nothing."""
+    """Everything the report says about one document, each line ended; "" for nothing.
+
+    A document that met an input error says nothing here: the error is written instead.
+    """
+    if result.error is not None:
+        return ""
+    rewritten = result.update.rewritten if result.update is not None else frozenset()
     lines: list[str] = []
     for block in result.blocks:
-        lines += _block_lines(block, color, verbosity)
+        lines += _block_lines(block, color, verbosity, rewritten)
     if verbosity >= NORMAL:
-        lines += result.notes
+        lines += _update_lines(result)
         lines.append(_document_line(result, color))
+    if result.keep_tmp is not None:
+        lines.append(f"{result.document.display}: kept work dir {result.keep_tmp}")
     return "".join(f"{line}\n" for line in lines)
 
 
 def format_block(result: BlockResult, *, color: bool, verbosity: int = NORMAL) -> str:
     """What the report says about one block (its failures, at normal verbosity)."""
-    return "\n".join(_block_lines(result, color, verbosity)).rstrip("\n")
+    return "\n".join(_block_lines(result, color, verbosity, frozenset())).rstrip("\n")
 
 
 def format_summary(passed: int, failed: int, skipped: int) -> str:
@@ -105,17 +107,28 @@ def updatable_paths(results: Iterable[DocumentResult]) -> tuple[str, ...]:
     return tuple(
         result.document.display
         for result in results
-        if any(
-            command.run.lost is None
-            for block in result.blocks
-            for command in _shown_failures(block)
-        )
+        if any(command.run.lost is None for block in result.blocks for command in block.failures)
     )
 
 
 def write_document(stream: TextIO, result: DocumentResult, *, color: bool, verbosity: int) -> None:
-    """Write what the report says about one document."""
+    """Write what the report says about one document (its input error aside)."""
     stream.write(format_document(result, color=color, verbosity=verbosity))
+    stream.flush()
+
+
+def write_input_error(stream: TextIO, error: InputError, *, color: bool) -> None:
+    """Write an input error on its own line."""
+    stream.write(format_input_error(error, color=color) + "\n")
+
+
+def write_summary(stream: TextIO, results: Sequence[DocumentResult], *, verbosity: int) -> None:
+    """Write the update hint (unless quiet), then the summary line."""
+    paths = updatable_paths(results)
+    if paths and verbosity >= NORMAL:
+        stream.write(format_update_hint(paths) + "\n")
+    stream.write(format_summary(*count_blocks(results)) + "\n")
+    stream.flush()
 
 
 def write_report(
@@ -124,13 +137,22 @@ def write_report(
     """Write every document's report, the update hint (unless quiet), then the summary."""
     for result in results:
         write_document(stream, result, color=color, verbosity=verbosity)
-    paths = updatable_paths(results)
-    if paths and verbosity >= NORMAL:
-        stream.write(format_update_hint(paths) + "\n")
-    stream.write(format_summary(*count_blocks(results)) + "\n")
+    write_summary(stream, results, verbosity=verbosity)
 
 
-def _block_lines(result: BlockResult, color: bool, verbosity: int) -> list[str]:
+def _update_lines(result: DocumentResult) -> list[str]:
+    """Whether update mode rewrote the document, or why it could not."""
+    update, display = result.update, result.document.display
+    if update is None:
+        return []
+    if update.problem is not None:
+        return [f"not updated {display}: {update.problem}"]
+    return [f"updated {display}"] if update.rewritten else []
+
+
+def _block_lines(
+    result: BlockResult, color: bool, verbosity: int, rewritten: frozenset[Location]
+) -> list[str]:
     """A block's lines: failure sections, and in verbose mode a line per command."""
     if not result.reported and result.outcome is not Outcome.FAILED:
         return []
@@ -138,10 +160,11 @@ def _block_lines(result: BlockResult, color: bool, verbosity: int) -> list[str]:
     if result.outcome is Outcome.SKIPPED:
         return [_status(where, "skipped", color)] if verbosity >= VERBOSE else []
     lines: list[str] = []
-    if result.updated and verbosity == NORMAL:
+    updated = any(command.command.location in rewritten for command in result.commands)
+    if updated and verbosity == NORMAL:
         lines.append(_status(where, "updated", color))
     for command in result.commands:
-        verdict = _verdict(result, command)
+        verdict = _verdict(command, rewritten)
         if verbosity >= VERBOSE:
             first_line = command.command.source.split("\n")[0]
             lines.append(_status(command.command.location, verdict, color, first_line))
@@ -151,7 +174,7 @@ def _block_lines(result: BlockResult, color: bool, verbosity: int) -> list[str]:
             # A verbose status line shows a one-line command already.
             listed = verbosity < VERBOSE or "\n" in command.command.source
             lines += [*_failure_lines(command, color, listed), ""]
-    if result.outcome is Outcome.FAILED and not _shown_failures(result):
+    if result.outcome is Outcome.FAILED and not result.failures:
         lines += [_status(where, "FAILED", color), ""]
     return lines
 
@@ -162,18 +185,11 @@ def _status(where: Location, verdict: str, color: bool, command: str | None = No
     return line if command is None else f"{line} $ {_display(command)}"
 
 
-def _verdict(result: BlockResult, command: CommandResult) -> str:
-    """ok, updated or FAILED: how one command of a block is reported."""
-    if command.rewritten:
+def _verdict(command: CommandResult, rewritten: frozenset[Location]) -> str:
+    """ok, updated or FAILED: how one command is reported."""
+    if command.command.location in rewritten:
         return "updated"
-    if command.is_ok:
-        return "ok"
-    return "FAILED" if result.outcome is Outcome.FAILED else "ok"
-
-
-def _shown_failures(result: BlockResult) -> tuple[CommandResult, ...]:
-    """The commands of a block reported as FAILED."""
-    return tuple(command for command in result.commands if _verdict(result, command) == "FAILED")
+    return "ok" if command.is_ok else "FAILED"
 
 
 def _failure_lines(result: CommandResult, color: bool, listed: bool = True) -> list[str]:
@@ -208,8 +224,8 @@ def _lost_lines(lost: str, actual: Sequence[str], color: bool) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class _Row(Frozen):
+@dataclass(frozen=True, slots=True)
+class _Row:
     """A diff line with the source lines it stands at on each side."""
 
     tag: str
@@ -290,22 +306,14 @@ def _document_line(result: DocumentResult, color: bool) -> str:
 
 
 def _display(text: str) -> str:
-    """A line as it can be shown: unprintables escaped as in an `(esc)` line, long lines cut."""
-    if re.search(_UNPRINTABLE, text):
-        text = re.sub(_UNPRINTABLE, _escape, text.replace("\\", "\\\\")) + " (esc)"
+    """A line as it can be shown: unprintables escaped as an `(esc)` line has them, long lines cut.
+
+    Control characters and undecodable bytes are never sent raw to the terminal.
+    """
+    if not is_printable(text):
+        text = escape_line(text) + " (esc)"
     cut = len(text) - MAX_LINE
     return text if cut <= 0 else f"{text[:MAX_LINE]}... ({cut} chars cut)"
-
-
-def _escape(match: re.Match[str]) -> str:
-    """One unprintable character as a Python escape; an undecodable byte as `\\xNN`."""
-    char = match[0]
-    code = ord(char)
-    if char in _NAMED_ESCAPES:
-        return _NAMED_ESCAPES[char]
-    if 0xDC80 <= code <= 0xDCFF:
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
 
 
 def _paint(text: str, colour: str, color: bool) -> str:

@@ -22,7 +22,6 @@ from txtest.model import (
     Document,
     DocumentResult,
     FileFixture,
-    Frozen,
     Location,
     Outcome,
     RunOptions,
@@ -35,8 +34,8 @@ from txtest.terminal import screen_lines
 _PROMPT_VARIABLES = ("PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "HISTFILE", "ENV")
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class WorkArea(Frozen):
+@dataclass(frozen=True, slots=True)
+class WorkArea:
     """The directories one document runs in."""
 
     root: Path
@@ -161,7 +160,7 @@ def run_document(
     try:
         selection = selected_blocks(document, options)
     except InputError as error:
-        return DocumentResult(document, error=str(error))
+        return DocumentResult(document, error=error)
     # cram names each test's TESTTMP after its file ($CRAMTMP/name.t); so does txtest
     cram = document.format is DocFormat.CRAM
     area = make_work_area(options.workdir, document.path.name if cram else "tmp")
@@ -171,7 +170,7 @@ def run_document(
             results = tuple(_run_items(document, options, sessions, selection, stop))
     except InputError as error:
         _remove(area, options)
-        return DocumentResult(document, error=str(error))
+        return DocumentResult(document, error=error)
     except BaseException:
         _remove(area, options)
         raise

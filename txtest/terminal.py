@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from txtest.model import Frozen, TermMode
+from txtest.model import TermMode
 
 if TYPE_CHECKING:
     import pyte
@@ -63,8 +63,8 @@ _CURSOR_MOVE = re.compile(rb"\x1b\[\??([0-9;]*)([BeEHfdCaG`])")
 _LINE_START = re.compile(rb"[\r\n]")
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class TermOutput(Frozen):
+@dataclass(frozen=True, slots=True)
+class TermOutput:
     """The lines a command's output comes to under a terminal mode."""
 
     lines: tuple[str, ...]
@@ -86,8 +86,7 @@ def choose_mode(raw: bytes, mode: TermMode) -> TermMode:
 def screen_lines(raw: bytes, mode: TermMode) -> TermOutput:
     """Turn what a command wrote to the terminal into the lines compared."""
     data = raw.replace(b"\r\n", b"\n")
-    if mode is TermMode.AUTO:
-        mode = TermMode.RENDER if _needs_render(data) else TermMode.RAW
+    mode = choose_mode(data, mode)
     if mode is TermMode.RENDER:
         return render_screen(data)
     text = data.decode("utf-8", "surrogateescape")
@@ -251,8 +250,8 @@ def _screen_size(data: bytes) -> _Size:
     return _Size(columns, rows, may_scroll=down + row > MOVE_ALLOWANCE)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class _Moves(Frozen):
+@dataclass(frozen=True, slots=True)
+class _Moves:
     """How far CSI sequences can move the cursor within one line of output."""
 
     right: int = 0

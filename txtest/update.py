@@ -1,31 +1,24 @@
-"""Update mode (SPEC §7.1): results → edits → new text, written atomically.
+"""Update mode (SPEC §7.1): results → edits → new text, read back by the parser, written atomically.
 
-Planning and applying edits are pure; `write_atomically` is the only side
-effect. An edit replaces one command's expected-output span. Lines whose text
-does not change are copied from the source as they were, bytes and line ending
-included; new lines get the block's prefix and the line ending that stands at
-that place in the file.
-
-New lines are checked against how the parser will read them back: an output
-line that would start a command (`$ ...`), continue one (`> ...` right after
-it), stand for an exit status (`[N]` last), close the fence (```` ``` ````) or
-the hidden comment (`-->`) is written as an `(esc)` line instead.
+An edit replaces a span of source lines. Lines whose text does not change are
+copied as they were; new lines get the block's prefix and the line ending that
+stands at that place in the file. The new text is then parsed with the real
+parser and every rewritten command is held against its run again: an expected
+line that the parser reads as something else (a command, an exit status, the
+end of the block) is written as an `(esc)` line instead, until the text reads
+back as meant.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import os
 import re
-import secrets
-import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from pathlib import Path
 
 from txtest.compare import compare_command
+from txtest.errors import InputError
+from txtest.files import write_atomically
 from txtest.matchers import (
     MatchKind,
     PatternError,
@@ -35,244 +28,263 @@ from txtest.matchers import (
     spell_line,
 )
 from txtest.model import (
+    DEFAULT_LANGS,
     Block,
     BlockResult,
-    Command,
     CommandResult,
     CommandRun,
-    DiffLine,
-    Directives,
     DocFormat,
+    Document,
     DocumentResult,
-    FileFixture,
-    Frozen,
-    Item,
-    Location,
     Outcome,
     Span,
+    Update,
 )
-from txtest.parse import split_lines
+from txtest.parse import parse_document
 
 _BOM = "\ufeff"
 _BLANKS = " \t"
 _CLOSER = "-->"
 _ROW = re.compile(r"([^\r\n]*)(\r\n|\r|\n)")
-_FENCE = re.compile(r"`{3,}|~{3,}")
-_STATUS = re.compile(r"\[(0|[1-9][0-9]{0,2})\]")
-_GAP = "\n"
-"""Stands in `Edit.old` for a blank line before `[N]`: the parser kept no text for it."""
 _DEFUSED = {"$": "\\x24", ">": "\\x3e", "[": "\\x5b", "`": "\\x60", "~": "\\x7e"}
-"""First characters that make a line read as something else, and their escapes."""
+"""First characters that can make a line read as something else, and their escapes."""
+_LINE_BY_LINE = 8
+"""Misread lines of one command escaped one at a time; past that, all its lines at once."""
 
 _Row = tuple[str, str]
 """A source line: its content and its line ending ("" for a last line without one)."""
 
 
-class StaleDocument(ValueError):
-    """The file no longer holds what was parsed: its expected lines moved or changed."""
-
-
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Edit(Frozen):
-    """New expected lines for one command: they replace the source lines of span."""
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Source lines that replace the lines of span (without their line endings)."""
 
     span: Span
-    """The command's expected-output span in the source."""
     lines: tuple[str, ...]
-    """The new expected lines as read inside the block (no prefix), `[N]` included."""
-    old: tuple[str, ...]
-    """What each line of span reads now (lines unchanged are kept byte for byte);
-    a blank line before `[N]` as a gap that no new line equals."""
-    prefix: str
-    """Written before each new line that is not empty."""
-    blank: str
-    """Written for an empty new line."""
-    closer: bool = False
-    """The block is a hidden comment whose `-->` ends span's last line (or the
-    command's last line when span is empty); it must stay after the new lines."""
-
-    @property
-    def delta(self) -> int:
-        """How many lines the file grows by (negative: shrinks)."""
-        closing_line = 1 if self.closer and len(self.span) and not self.lines else 0
-        return len(self.lines) + closing_line - len(self.span)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class _Place(Frozen):
-    """What decides how a block's expected lines are written and read back."""
-
-    cram: bool
-    hidden: bool
-    fence: str | None
-    """The opening fence (```` ``` ````, `~~~~`, ...) of a Markdown console block."""
-    prefix: str
-    blank: str
+class CannotUpdate(ValueError):
+    """Why a document is left as it was: it changed since it was run, or its update would
+    not read back as meant."""
 
 
 # Planning
 
 
-def plan_edits(result: DocumentResult, text: str) -> tuple[Edit, ...]:
-    """The edits that update a document's failing commands; text is the file as read."""
-    if result.error is not None:
-        return ()
-    source = split_lines(text.removeprefix(_BOM))
+@dataclass(slots=True)
+class _Plan:
+    """The rewriting of one failing command, refined until the parser reads it as meant."""
+
+    block: int
+    """Index of the command's block in the document's blocks."""
+    command: int
+    """Index of the command in its block."""
+    result: CommandResult
+    span: Span
+    """Source lines replaced: the expected output's, plus the command's own last
+    line when a hidden comment's `-->` stands on it."""
+    old: tuple[str, ...]
+    """The content of span's lines, the `-->` and what follows it taken off."""
+    kept: int
+    """Leading lines of old that are not expected output (the command's line)."""
+    closing: str
+    """A hidden comment's `-->` (and what follows it), put back after the new lines."""
+    prefix: str
+    blank: str
+    """What an empty new line is written as."""
+    lines: list[str]
+    """The expected lines to write, `[N]` included."""
+    literals: list[str | None]
+    """The actual line each expected line stands for, where known."""
+    output: int
+    """How many of lines are output (the rest is the `[N]` line)."""
+    status: int
+    """The exit status written (or implied, when no `[N]` line is)."""
+    cram: bool
+    escaped: int = 0
+    """How many times lines of this plan were written as `(esc)` lines."""
+
+    def edit(self) -> Edit:
+        """The edit that writes lines in place of span."""
+        old = self.old[self.kept :]
+        keys = [_reading(line, self.prefix) for line in old]
+        new = [line.rstrip(_BLANKS) for line in self.lines]
+        matcher = SequenceMatcher(None, keys, new, autojunk=False)
+        rows = list(self.old[: self.kept])
+        for tag, low, high, first, stop in matcher.get_opcodes():
+            if tag == "equal":
+                rows += old[low:high]
+            else:
+                rows += [
+                    self.prefix + line if line else self.blank for line in self.lines[first:stop]
+                ]
+        if self.closing and rows:
+            rows[-1] += self.closing
+        elif self.closing:
+            rows = [self.prefix + self.closing.lstrip(_BLANKS)]
+        return Edit(self.span, tuple(rows))
+
+
+def _reading(row: str, prefix: str) -> str:
+    """A source line as its block reads it: the prefix and trailing blanks taken off."""
+    text = row.rstrip(_BLANKS)
+    for lead in (prefix, prefix.rstrip(_BLANKS)):
+        if lead and text.startswith(lead):
+            return text[len(lead) :]
+    return text
+
+
+def _plans(result: DocumentResult, rows: Sequence[str]) -> list[_Plan]:
+    """A plan per failing command of a reported block that ran to the end."""
     cram = result.document.format is DocFormat.CRAM
-    edits: list[Edit] = []
+    index = {block.span: number for number, block in enumerate(result.document.blocks)}
+    plans: list[_Plan] = []
     for block_result in result.blocks:
         if block_result.outcome is not Outcome.FAILED or not block_result.reported:
             continue
-        place = _place(block_result.block, source, cram)
-        for command_result in block_result.commands:
-            edit = _plan_edit(command_result, place, block_result.block)
-            if edit is not None:
-                edits.append(edit)
-    return tuple(edits)
+        block = block_result.block
+        for number, command_result in enumerate(block_result.commands):
+            plan = _plan(command_result, block, rows, cram, (index[block.span], number))
+            if plan is not None:
+                plans.append(plan)
+    return plans
 
 
-def _place(block: Block, source: Sequence[str], cram: bool) -> _Place:
-    """How lines are written in block: its prefix, its blank line, its closing fence."""
-    fence = None
-    if not cram and not block.hidden and block.span.start < len(source):
-        found = _FENCE.search(source[block.span.start])
-        fence = found.group() if found else None
-    # cram: an empty line would be a comment and end the block, so it keeps its two spaces.
-    blank = block.prefix if cram else block.prefix.rstrip(_BLANKS)
-    return _Place(cram, block.hidden, fence, block.prefix, blank)
-
-
-def _plan_edit(result: CommandResult, place: _Place, block: Block) -> Edit | None:
-    """The edit for one command, or None when it passes, was lost, or nothing changes."""
+def _plan(
+    result: CommandResult, block: Block, rows: Sequence[str], cram: bool, at: tuple[int, int]
+) -> _Plan | None:
+    """The plan for one command, or None when it passes, was lost, or nothing changes."""
     if result.is_ok or result.run.lost is not None or result.updated is None:
         return None
-    old = old_lines(result.command)
-    lines = _new_lines(result, place)
-    if lines == old:
-        return None
-    span = expected_span(result.command)
-    closer = place.hidden and span.end == block.span.end
-    return Edit(span, lines, old, place.prefix, place.blank, closer)
-
-
-def expected_span(command: Command) -> Span:
-    """The command's expected span, from the line right after the command.
-
-    The parser starts the span of a command expecting only `[N]` at the `[N]`
-    line, leaving blank lines before it out; they belong to the span.
-    """
-    after = command.location.line + command.source.count("\n")
-    return Span(min(after, command.expected_span.start), command.expected_span.end)
-
-
-def old_lines(command: Command) -> tuple[str, ...]:
-    """What each line of a command's expected span reads; blank lines before `[N]` as gaps."""
-    extra = len(expected_span(command)) - len(command.expected)
-    if extra <= 0:
-        return command.expected
-    return command.expected + (_GAP,) * (extra - 1) + (f"[{command.exit_status}]",)
-
-
-def _new_lines(result: CommandResult, place: _Place) -> tuple[str, ...]:
-    """The expected lines to write for a command, `[N]` included, safe to read back."""
     status = result.run.exit_status or 0
-    updated = result.updated or ()
-    output = updated[:-1] if status else updated
+    output = list(result.updated[:-1] if status else result.updated)
     # An explicit `[0]` the author wrote still holds when the exit status is 0.
-    tail = (f"[{status}]",) if status or _wrote_zero(result.command) else ()
-    guarded = _guard_all(output, (None,) * len(output), place, bool(tail))
-    if guarded is None:
-        spelled, literals = _spell_actual(result.run, place.cram)
-        guarded = _guard_all(spelled, literals, place, bool(tail))
-    assert guarded is not None, "an actual line can always be written as an (esc) line"
-    return guarded + tail
+    command = result.command
+    wrote_zero = command.exit_status == 0 and len(command.expected_span) > len(command.expected)
+    tail = [f"[{status}]"] if status or wrote_zero else []
+    start, end = result.command.expected_span.start, result.command.expected_span.end
+    kept, closing = 0, ""
+    old = list(rows[start:end])
+    if block.hidden and end == block.span.end:
+        if start == end:  # it expects nothing: `-->` ends the command's own line
+            start, kept = start - 1, 1
+            old = [rows[start]]
+        position = old[-1].find(_CLOSER)
+        if position < 0:
+            raise CannotUpdate("it changed while txtest ran (a hidden comment lost its '-->')")
+        head = old[-1][:position].rstrip(_BLANKS)
+        old[-1], closing = head, old[-1][len(head) :]
+    blank = block.prefix if cram else block.prefix.rstrip(_BLANKS)
+    lines = output + tail
+    if [_reading(line, block.prefix) for line in old[kept:]] == [
+        line.rstrip(_BLANKS) for line in lines
+    ]:
+        return None
+    span = Span(start, end)
+    literals: list[str | None] = [None] * len(lines)
+    return _Plan(
+        *at, result, span, tuple(old), kept, closing, block.prefix, blank, lines, literals,
+        len(output), status, cram,
+    )  # fmt: skip
 
 
-def _wrote_zero(command: Command) -> bool:
-    """Whether the command's expected output ends with an explicit `[0]`."""
-    return command.exit_status == 0 and len(command.expected_span) > len(command.expected)
+# Reading back
 
 
-def _spell_actual(run: CommandRun, cram: bool) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+def _misread(plan: _Plan, document: Document) -> int | None:
+    """The first expected line of plan that the new document does not read as meant.
+
+    Returns -1 when the command itself is no longer found as it was, and None
+    when it reads back as meant.
+    """
+    blocks = document.blocks
+    if plan.block >= len(blocks) or plan.command >= len(blocks[plan.block].commands):
+        return -1
+    command = blocks[plan.block].commands[plan.command]
+    if command.source != plan.result.command.source:
+        return 0
+    meant = plan.lines[: plan.output]
+    for number, (line, read) in enumerate(zip(meant, command.expected, strict=False)):
+        if line != read:
+            return number
+    if len(command.expected) < len(meant):
+        return len(command.expected)
+    if len(command.expected) > len(meant) or command.exit_status != plan.status:
+        return -1
+    return None
+
+
+def _same_shape(before: Document, after: Document) -> bool:
+    """Whether both documents have the same blocks with the same number of commands."""
+    counts = [len(block.commands) for block in before.blocks]
+    return counts == [len(block.commands) for block in after.blocks]
+
+
+def _escape(plan: _Plan, number: int) -> None:
+    """Write expected line number of plan (all of them, once it has taken too many) as `(esc)`."""
+    if number < 0 or number >= plan.output:
+        raise _unwritable(plan)
+    plan.escaped += 1
+    before = list(plan.lines)
+    targets = range(plan.output) if plan.escaped > _LINE_BY_LINE else (number,)
+    for target in targets:
+        safe = _escaped(plan.lines[target], plan.literals[target])
+        if safe is None:  # a pattern line: write every line as the actual text it matched
+            _respell(plan)
+            return
+        plan.lines[target] = safe
+    if plan.lines == before:  # already as safe as it can be, and still misread
+        raise _unwritable(plan)
+
+
+def _unwritable(plan: _Plan) -> CannotUpdate:
+    line = plan.result.command.location.line
+    return CannotUpdate(f"the output of line {line} cannot be written so that it reads back")
+
+
+def _respell(plan: _Plan) -> None:
+    """Write the command's expected lines as the actual lines, patterns given up."""
+    run = plan.result.run
+    spelled, literals = _spell_actual(run, plan.cram)
+    if plan.lines[: plan.output] == spelled:
+        raise _unwritable(plan)
+    plan.lines[: plan.output] = spelled
+    plan.literals[: plan.output] = literals
+    plan.output = len(spelled)
+
+
+def _spell_actual(run: CommandRun, cram: bool) -> tuple[list[str], list[str | None]]:
     """Every actual line spelled as an expected line, beside the line itself."""
     lines = [line.rstrip(_BLANKS) for line in run.actual]
     while not cram and lines and not lines[-1]:
         lines.pop()
     no_eol = run.no_eol and bool(lines) and len(lines) == len(run.actual)
     last = len(lines) - 1
-    spelled = tuple(
+    spelled = [
         spell_line(line, no_eol=no_eol and index == last) for index, line in enumerate(lines)
-    )
-    return spelled, tuple(lines)
+    ]
+    return spelled, list[str | None](lines)
 
 
-def _guard_all(
-    lines: Sequence[str], literals: Sequence[str | None], place: _Place, status: bool
-) -> tuple[str, ...] | None:
-    """Lines rewritten where the parser would misread them; None if one cannot be."""
-    guarded: list[str] = []
-    last = len(lines) - 1
-    for index, (text, literal) in enumerate(zip(lines, literals, strict=True)):
-        if not _misread(text, place, first=index == 0, last=index == last and not status):
-            guarded.append(text)
-            continue
-        safe = _escaped(text, literal, place)
-        if safe is None:
-            return None
-        guarded.append(safe)
-    return tuple(guarded)
-
-
-def _misread(text: str, place: _Place, *, first: bool, last: bool) -> bool:
-    """Whether the parser would read this expected line as something else."""
-    return (
-        text.startswith("$ ")
-        or (not place.cram and text.rstrip(_BLANKS) == "$")
-        or (first and (text == ">" or text.startswith("> ")))
-        or (last and _is_status(text))
-        or (place.fence is not None and _closes_fence(text, place.fence))
-        or (place.hidden and _CLOSER in text)
-    )
-
-
-def _is_status(text: str) -> bool:
-    """Whether a line reads as `[N]` (N = 0..255)."""
-    match = _STATUS.fullmatch(text.rstrip(_BLANKS))
-    return match is not None and int(match[1]) <= 255
-
-
-def _closes_fence(text: str, fence: str) -> bool:
-    """Whether a line (a few spaces of indent allowed) would close the fence."""
-    body = text.lstrip(" ")
-    if len(text) - len(body) > 3:
-        return False
-    run = len(body) - len(body.lstrip(fence[0]))
-    return run >= len(fence) and not body[run:].strip(_BLANKS)
-
-
-def _escaped(text: str, literal: str | None, place: _Place) -> str | None:
-    """An `(esc)` line for text that reads the same to the matcher but not to the parser."""
+def _escaped(text: str, literal: str | None) -> str | None:
+    """An `(esc)` line that matches what text matches, starting with no special character."""
     try:
         compiled = compile_line(text)
     except PatternError:
         return None
     if compiled.kind is MatchKind.ESC:
-        safe = _defuse(text)
-    else:
-        if compiled.kind is MatchKind.PLAIN and compiled.literal is not None:
-            literal = compiled.literal
-        if literal is None:
-            return None
-        suffix = " (esc) (no-eol)" if compiled.no_eol else " (esc)"
-        safe = _defuse(escape_line(literal)) + suffix
-        if not line_matches(safe, literal, compiled.no_eol):
-            return None
-    misread = _misread(safe, place, first=True, last=True)
-    return None if misread else safe
+        return _defuse(text)
+    if compiled.kind is MatchKind.PLAIN and compiled.literal is not None:
+        literal = compiled.literal
+    if literal is None:
+        return None
+    suffix = " (esc) (no-eol)" if compiled.no_eol else " (esc)"
+    safe = _defuse(escape_line(literal)) + suffix
+    return safe if line_matches(safe, literal, compiled.no_eol) else None
 
 
 def _defuse(text: str) -> str:
-    """Escape the characters that make an `(esc)` body read as something else."""
+    """Escape the characters that could make an `(esc)` body read as something else."""
     body = text.lstrip(" ")
     indent = text[: len(text) - len(body)]
     if body[:1] in _DEFUSED:
@@ -280,21 +292,44 @@ def _defuse(text: str) -> str:
     return (indent + body).replace(_CLOSER, "--\\x3e")
 
 
+def _settle(
+    result: DocumentResult, text: str, plans: list[_Plan], langs: tuple[str, ...]
+) -> tuple[str, Document]:
+    """The new text and its document, once every plan reads back as meant."""
+    old = result.document
+    while True:
+        new_text = apply_edits(text, [plan.edit() for plan in plans])
+        try:
+            document = parse_document(new_text, old.display, old.path, langs)
+        except InputError as error:
+            raise CannotUpdate(f"the updated text would not parse ({error.message})") from None
+        misread = [(plan, _misread(plan, document)) for plan in plans]
+        wrong = [(plan, number) for plan, number in misread if number is not None]
+        if not wrong:
+            return new_text, document
+        # A misread line can move every later block: fix only the first until the shape holds.
+        for plan, number in wrong if _same_shape(old, document) else wrong[:1]:
+            _escape(plan, number)
+
+
 # Applying
 
 
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
-    """The text with every edit applied; raises StaleDocument if a span no longer fits."""
+    """The text with every edit's lines in place of its span; line endings kept."""
     bom = _BOM if text.startswith(_BOM) else ""
     rows = split_rows(text[len(bom) :])
     usual = next((ending for _, ending in rows if ending), "\n")
     for edit in sorted(edits, key=lambda edit: edit.span.start, reverse=True):
-        _apply(rows, edit, usual)
+        start, end = edit.span.start, edit.span.end
+        eol = (rows[start - 1][1] if start else "") or usual
+        new = [(line, eol) for line in edit.lines]
+        _splice(rows, start, end, new, eol)
     return bom + "".join(content + ending for content, ending in rows)
 
 
 def split_rows(text: str) -> list[_Row]:
-    """Source lines with their line endings, numbered as `split_lines` numbers them."""
+    """Source lines with their line endings, numbered as the parser numbers them."""
     rows: list[_Row] = []
     end = 0
     for match in _ROW.finditer(text):
@@ -305,163 +340,42 @@ def split_rows(text: str) -> list[_Row]:
     return rows
 
 
-def _apply(rows: list[_Row], edit: Edit, usual: str) -> None:
-    """Replace the rows of one edit's span, keeping a hidden comment's `-->` after them."""
-    start, end = edit.span.start, edit.span.end
-    if not 0 < start <= end <= len(rows):
-        raise StaleDocument(f"lines {start + 1}-{end} are no longer in the file")
-    closing = ""
-    if edit.closer:
-        content, ending = rows[end - 1]
-        head, closing = _split_closer(content)
-        rows[end - 1] = (head, ending)
-    _check(rows[start:end], edit.old)
-    eol = rows[start - 1][1] or usual
-    new = _new_rows(rows[start:end], edit, eol)
-    if closing:
-        new = _close(new, closing, edit, eol)
-        if not new:
-            rows[end - 1] = (rows[end - 1][0] + closing, rows[end - 1][1])
-    _splice(rows, start, end, new, eol)
-
-
-def _split_closer(content: str) -> tuple[str, str]:
-    """A hidden comment's last line as what stands before `-->`, and `-->` onwards."""
-    position = content.find(_CLOSER)
-    if position < 0:
-        raise StaleDocument("the hidden comment's '-->' is no longer where it was")
-    head = content[:position].rstrip(_BLANKS)
-    return head, content[len(head) :]
-
-
-def _check(rows: Sequence[_Row], old: Sequence[str]) -> None:
-    """Refuse to edit rows that no longer read as the parser saw them."""
-    if len(rows) != len(old):
-        raise StaleDocument("the expected output changed since it was read")
-    for (content, _), text in zip(rows, old, strict=True):
-        written = content.rstrip(_BLANKS)
-        if text == _GAP and written.strip(" >"):
-            raise StaleDocument("a blank line before '[N]' is no longer blank")
-        if text != _GAP and not written.endswith(text.rstrip(_BLANKS)):
-            raise StaleDocument(f"the line {text!r} changed since it was read")
-
-
-def _new_rows(old_rows: Sequence[_Row], edit: Edit, eol: str) -> list[_Row]:
-    """The rows for an edit's new lines: unchanged lines as they were, the rest written anew."""
-    matcher = SequenceMatcher(None, edit.old, edit.lines, autojunk=False)
-    rows: list[_Row] = []
-    for tag, low, high, first, stop in matcher.get_opcodes():
-        if tag == "equal":
-            rows += [(content, ending or eol) for content, ending in old_rows[low:high]]
-        else:
-            rows += [(_written(line, edit), eol) for line in edit.lines[first:stop]]
-    return rows
-
-
-def _written(line: str, edit: Edit) -> str:
-    """How one new expected line stands in the source."""
-    return edit.prefix + line if line else edit.blank
-
-
-def _close(new: list[_Row], closing: str, edit: Edit, eol: str) -> list[_Row]:
-    """Put a hidden comment's `-->` back after the new rows."""
-    if new:
-        content, ending = new[-1]
-        return [*new[:-1], (content + closing, ending)]
-    if len(edit.span):
-        return [(edit.prefix + closing.lstrip(_BLANKS), eol)]
-    return new
-
-
 def _splice(rows: list[_Row], start: int, end: int, new: list[_Row], eol: str) -> None:
     """Put new rows in place of rows[start:end], keeping a missing final newline missing."""
-    before_content, before_ending = rows[start - 1]
     if end > start:
         final = rows[end - 1][1]
         if new:
             new[-1] = (new[-1][0], final)
-        elif not final:
-            rows[start - 1] = (before_content, "")
-    elif new and not before_ending:
-        rows[start - 1] = (before_content, eol)
+        elif not final and start:
+            rows[start - 1] = (rows[start - 1][0], "")
+    elif new and start and not rows[start - 1][1]:
+        rows[start - 1] = (rows[start - 1][0], eol)
         new[-1] = (new[-1][0], "")
     rows[start:end] = new
-
-
-# Writing
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace the file with text: written beside it, synced, renamed over it, mode kept.
-
-    On any exception, Ctrl-C included, the file is untouched or fully replaced
-    and the temporary file is gone.
-    """
-    target = path.resolve()
-    data = text.encode("utf-8")
-    status = target.stat()
-    if not os.access(target, os.W_OK):
-        raise PermissionError(errno.EACCES, "the file is read-only", str(path))
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.txtest-tmp")
-    try:
-        _write_new(temporary, data, status)
-        os.replace(temporary, target)
-    except BaseException as error:
-        if not isinstance(error, FileExistsError):
-            _discard(temporary)
-        raise
-    _sync_directory(target.parent)
-
-
-def _write_new(path: Path, data: bytes, like: os.stat_result) -> None:
-    """Create path (it must not exist) holding data, with the mode (and owner) of like, synced."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with open(descriptor, "wb") as stream:
-        with contextlib.suppress(OSError):
-            os.fchown(descriptor, like.st_uid, like.st_gid)
-        os.fchmod(descriptor, stat.S_IMODE(like.st_mode))
-        stream.write(data)
-        stream.flush()
-        os.fsync(descriptor)
-
-
-def _discard(path: Path) -> None:
-    """Remove a temporary file if it is there."""
-    path.unlink(missing_ok=True)
-
-
-def _sync_directory(path: Path) -> None:
-    """Make a rename in a directory durable, where the system allows it."""
-    try:
-        descriptor = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 # The document's result after the update
 
 
-def update_document(result: DocumentResult) -> DocumentResult:
+def update_document(
+    result: DocumentResult, langs: tuple[str, ...] = DEFAULT_LANGS
+) -> DocumentResult:
     """Rewrite the document's failing commands in place; the result as the new file reads."""
-    display = result.document.display
     if result.error is not None:
         return result
+    document = result.document
     try:
-        text = result.document.path.read_bytes().decode("utf-8")
-        edits = plan_edits(result, text)
-        if not edits:
+        text = document.path.read_bytes().decode("utf-8")
+        if parse_document(text, document.display, document.path, langs) != document:
+            raise CannotUpdate("it changed while txtest ran")
+        plans = _plans(result, [content for content, _ in split_rows(text.removeprefix(_BOM))])
+        if not plans:
             return result
-        updated_text = apply_edits(text, edits)
-        if updated_text != text:
-            write_atomically(result.document.path, updated_text)
-    except (OSError, UnicodeDecodeError, StaleDocument) as error:
-        return _with_note(result, f"not updated {display}: {_reason(error)}")
-    return _with_note(updated_result(result, edits), f"updated {display}")
+        new_text, new_document = _settle(result, text, plans, langs)
+        write_atomically(document.path, new_text.encode("utf-8"))
+    except (OSError, UnicodeDecodeError, CannotUpdate, InputError) as error:
+        return replace(result, update=Update(problem=_reason(error)))
+    return _reread(result, new_document, plans)
 
 
 def _reason(error: Exception) -> str:
@@ -470,135 +384,41 @@ def _reason(error: Exception) -> str:
         return error.strerror or str(error)
     if isinstance(error, UnicodeDecodeError):
         return "it is no longer valid UTF-8"
-    return f"it changed while txtest ran ({error})"
+    if isinstance(error, InputError):
+        return f"it changed while txtest ran ({error.message})"
+    return str(error)
 
 
-def _with_note(result: DocumentResult, note: str) -> DocumentResult:
-    return replace(result, notes=(*result.notes, note))
-
-
-def updated_result(result: DocumentResult, edits: Sequence[Edit]) -> DocumentResult:
-    """The result as it reads against the updated file: fixed blocks pass, lines moved."""
-    shift = _Shift(tuple(edits))
-    cram = result.document.format is DocFormat.CRAM
-    by_span = {edit.span: edit for edit in edits}
-    blocks = tuple(_updated_block(block, by_span, shift, cram) for block in result.blocks)
-    moved = {old.block.span: new.block for old, new in zip(result.blocks, blocks, strict=True)}
-    items = tuple(_moved_item(item, shift, moved) for item in result.document.items)
-    return replace(result, document=replace(result.document, items=items), blocks=blocks)
-
-
-def _updated_block(
-    result: BlockResult, edits: Mapping[Span, Edit], shift: _Shift, cram: bool
-) -> BlockResult:
-    """A block's result after the update: passed when every command now passes."""
-    commands = tuple(_updated_command(command, edits, shift, cram) for command in result.commands)
-    block = _moved_block(result.block, shift)
-    if not any(expected_span(command.command) in edits for command in result.commands):
-        return replace(result, block=block, commands=commands)
-    block = replace(block, commands=tuple(command.command for command in commands))
-    passed = all(command.is_ok for command in commands)
-    outcome = Outcome.PASSED if passed else Outcome.FAILED
-    return replace(result, block=block, commands=commands, outcome=outcome, updated=True)
-
-
-def _updated_command(
-    result: CommandResult, edits: Mapping[Span, Edit], shift: _Shift, cram: bool
-) -> CommandResult:
-    """A command's result against its rewritten expected lines, compared afresh."""
-    edit = edits.get(expected_span(result.command))
-    if edit is None:
-        return _moved_result(result, shift)
-    start = shift.insertion(edit.span.start)
-    expected, status = _read_back(edit.lines, cram)
-    command = replace(
-        result.command,
-        location=shift.location(result.command.location),
-        expected=expected,
-        expected_span=Span(start, start + len(edit.lines)),
-        exit_status=status,
-    )
-    return replace(compare_command(command, result.run, exact_blank=cram), rewritten=True)
-
-
-def _read_back(lines: tuple[str, ...], cram: bool) -> tuple[tuple[str, ...], int]:
-    """Expected lines and exit status, as the parser reads written lines."""
-    if not lines or not _is_status(lines[-1]):
-        return lines, 0
-    expected = lines[:-1]
-    while not cram and expected and not expected[-1].strip(_BLANKS):
-        expected = expected[:-1]
-    return expected, int(lines[-1].strip(_BLANKS)[1:-1])
-
-
-# Moving line numbers past the edits
-
-
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class _Shift(Frozen):
-    """Where source lines land once edits are applied."""
-
-    edits: tuple[Edit, ...]
-
-    def index(self, index: int) -> int:
-        """The new index of a line outside every edit (or of a span's end)."""
-        return index + sum(edit.delta for edit in self.edits if edit.span.end <= index)
-
-    def insertion(self, index: int) -> int:
-        """The new index of an edit's own start: only earlier edits move it."""
-        return index + sum(
-            edit.delta
-            for edit in self.edits
-            if edit.span.end < index or (edit.span.end == index and len(edit.span))
+def _reread(result: DocumentResult, document: Document, plans: Sequence[_Plan]) -> DocumentResult:
+    """The result against the new document: rewritten commands compared again with their runs."""
+    index = {block.span: number for number, block in enumerate(result.document.blocks)}
+    edited = {(plan.block, plan.command) for plan in plans}
+    cram = document.format is DocFormat.CRAM
+    blocks = tuple(
+        _reread_block(
+            old, document.blocks[index[old.block.span]], index[old.block.span], edited, cram
         )
-
-    def location(self, location: Location) -> Location:
-        return replace(location, line=self.index(location.line - 1) + 1)
-
-    def span(self, span: Span) -> Span:
-        return Span(self.index(span.start), self.index(span.end))
-
-
-def _moved_item(item: Item, shift: _Shift, blocks: Mapping[Span, Block]) -> Item:
-    """A document item where it is after the edits (a block that ran: as its result has it)."""
-    if isinstance(item, FileFixture):
-        return replace(item, location=shift.location(item.location))
-    return blocks.get(item.span) or _moved_block(item, shift)
-
-
-def _moved_block(block: Block, shift: _Shift) -> Block:
-    """A block with its lines where they are after the edits."""
-    commands = tuple(_moved_command(command, shift) for command in block.commands)
-    return replace(
-        block,
-        location=shift.location(block.location),
-        commands=commands,
-        directives=_moved_directives(block.directives, shift),
-        span=shift.span(block.span),
+        for old in result.blocks
     )
-
-
-def _moved_directives(directives: Directives, shift: _Shift) -> Directives:
-    if directives.line is None:
-        return directives
-    return replace(directives, line=shift.index(directives.line - 1) + 1)
-
-
-def _moved_command(command: Command, shift: _Shift) -> Command:
-    return replace(
-        command,
-        location=shift.location(command.location),
-        expected_span=shift.span(command.expected_span),
+    rewritten = frozenset(
+        document.blocks[plan.block].commands[plan.command].location for plan in plans
     )
+    return replace(result, document=document, blocks=blocks, update=Update(rewritten))
 
 
-def _moved_result(result: CommandResult, shift: _Shift) -> CommandResult:
-    """An untouched command's result with its line numbers moved."""
-    diff = tuple(_moved_diff_line(line, shift) for line in result.diff)
-    return replace(result, command=_moved_command(result.command, shift), diff=diff)
-
-
-def _moved_diff_line(line: DiffLine, shift: _Shift) -> DiffLine:
-    if line.line is None:
-        return line
-    return replace(line, line=shift.index(line.line - 1) + 1)
+def _reread_block(
+    result: BlockResult, block: Block, number: int, edited: set[tuple[int, int]], cram: bool
+) -> BlockResult:
+    """A block's result against its new text; a rewritten block passes once all its commands do."""
+    if not result.commands:
+        return replace(result, block=block)
+    commands = tuple(
+        compare_command(command, old.run, exact_blank=cram)
+        for command, old in zip(block.commands, result.commands, strict=True)
+    )
+    if not any((number, position) in edited for position in range(len(commands))):
+        return replace(result, block=block, commands=commands)
+    passed = all(command.is_ok for command in commands)
+    return replace(
+        result, block=block, commands=commands, outcome=Outcome.PASSED if passed else Outcome.FAILED
+    )
