@@ -40,8 +40,6 @@ from txtest.sizes import DEFAULT_MAX_OUTPUT, format_size
 from txtest.waiting import machine, read_process, waits_for_terminal
 
 _POLL = 0.05
-_EOF_GRACE = 0.3
-"""How long a command that was sent end-of-file may take to end before it is killed."""
 WAITING = "waiting for terminal input"
 _COALESCE = 0.0003
 """While bash has further commands queued, wait this long after each read: output
@@ -277,7 +275,8 @@ class Session:
         """If the command waits for terminal input: end-of-file, then a kill; the new deadline.
 
         A command is given end-of-file (Ctrl-D) as a user would; if it is still
-        waiting after a short grace, its processes (never the shell) are killed.
+        waiting at the next check (one more quiet poll, 50 ms), its processes
+        (never the shell) are killed.
         """
         if not self.waiting_for_input():
             return deadline
