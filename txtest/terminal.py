@@ -95,6 +95,21 @@ def screen_lines(raw: bytes, mode: TermMode) -> TermOutput:
     return _split_text(text)
 
 
+def read_screen(data: bytes, size: tuple[int, int]) -> tuple[str, ...]:
+    """The rows a terminal of size (columns, rows) shows after data (SPEC §11 `screen`).
+
+    The screen starts empty with the cursor at the top left; it shows the
+    alternate screen while the program is on it. Rows lose trailing spaces,
+    and trailing empty rows are dropped.
+    """
+    terminal = Terminal(*size)
+    terminal.feed(data)
+    rows = terminal.rows()
+    while rows and not rows[-1]:
+        rows.pop()
+    return tuple(rows)
+
+
 def strip_escapes(text: str) -> str:
     """Remove ANSI escape sequences and nothing else."""
     return _ESCAPE_SEQUENCE.sub("", text)
