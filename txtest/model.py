@@ -220,6 +220,9 @@ class CommandRun:
     duration: float = 0.0
     escapes_left: bool = False
     """The compared text still holds escape sequences (strip/raw left them)."""
+    screen: tuple[int, int] | None = None
+    """The columns and rows of the terminal screen `actual` was read from (SPEC §11
+    `screen`); None when it is the command's output."""
 
 
 @dataclass(frozen=True, slots=True)

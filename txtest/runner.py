@@ -342,6 +342,7 @@ def _finish_block(
             lost=raw.lost,
             duration=raw.duration,
             escapes_left=screen.escapes_left,
+            screen=(block.directives.size or DEFAULT_SIZE) if raw.screen is not None else None,
         )
         results.append(compare_command(command, run, cram=exact))
     if skipped:
