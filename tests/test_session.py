@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from txtest.keys import Typist, strokes
 from txtest.processes import descendants
 from txtest.prompt import strip_own_trace
 from txtest.protocol import ansi_c_quote, might_be_unfinished
-from txtest.session import Job, RawRun, Session
+from txtest.session import DEFAULT_SIZE, Event, Job, RawRun, Session
 
 
 @pytest.fixture
@@ -320,3 +321,71 @@ def test_a_run_of_unfinished_commands_keeps_every_status(session: Session) -> No
     runs = run(session, "echo 'a", "echo b \\", "if true", "false", "echo 'c", "echo $?")
     assert [r.exit_status for r in runs] == [2, 0, 2, 1, 2, 0]
     assert runs[-1].output == b"2\n"
+
+
+# -- interactive commands (SPEC §11) ------------------------------------------------
+
+
+def lines(*items: str) -> Typist:
+    return Typist(strokes(items, lines=True))
+
+
+def test_interact_types_each_answer_when_asked(session: Session) -> None:
+    raw = session.interact(
+        'read -r -p "A? " a; read -r -p "B? " b; echo "$a$b"', lines("1", "2"), timeout=10
+    )
+    assert (raw.output, raw.exit_status, raw.lost) == (b"A? 1\r\nB? 2\r\n12\r\n", 0, None)
+
+
+def test_interact_with_nothing_left_ends_the_wait(session: Session) -> None:
+    raw = session.interact('read -r x; echo "[$x]"', lines(), timeout=10)
+    assert (raw.output, raw.exit_status, raw.lost) == (b"[]\r\n", 0, "waiting for terminal input")
+    assert run(session, "echo $?")[0].output == b"0\n"  # the session goes on
+
+
+def test_interact_keeps_the_status_and_restores_the_quiet_terminal(session: Session) -> None:
+    session.interact("read -r x; (exit 3)", lines("x"), timeout=10)
+    (after,) = run(
+        session, "echo $?; [ -t 0 ] || echo empty stdin; stty -a </dev/tty | grep -o ' -echo '"
+    )
+    assert after.output == b"3\nempty stdin\n -echo \n"
+
+
+def test_a_screen_is_read_and_the_command_hung_up(session: Session) -> None:
+    raw = session.interact(
+        "printf 'ready'; read -r x; echo never", lines(), timeout=10, screen=True
+    )
+    assert raw.screen == b"ready"
+    assert raw.hung_up
+    assert raw.lost is None
+
+
+def test_an_interaction_step_by_step(session: Session) -> None:
+    interaction = session.start_interactive(
+        "sleep 0.3; read -r -p 'go? ' x; echo \"<$x>\"", timeout=10
+    )
+    assert interaction.wait(within=0.05) is Event.RUNNING
+    assert interaction.wait() is Event.WAITING
+    assert interaction.output == b"go? "
+    interaction.type(b"yes\r")
+    assert interaction.wait() is Event.ENDED
+    assert interaction.result() == RawRun(
+        b"go? yes\r\n<yes>\r\n",
+        0,
+        None,
+        interaction.result().duration,
+        interaction.result().started,
+    )
+
+
+def test_set_terminal_sizes_and_puts_term_back(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "TERM"}
+    shown = "stty size </dev/tty; echo $COLUMNS $LINES ${TERM-unset}; printenv TERM"
+    with Session("bash", env, tmp_path, tmp_path / "c") as started:
+        (before,) = run(started, shown)
+        started.set_terminal((100, 30), "xterm-256color")
+        (inside,) = run(started, shown)
+        started.set_terminal(DEFAULT_SIZE)
+        (after,) = run(started, shown)
+    assert inside.output == b"30 100\n100 30 xterm-256color\nxterm-256color\n"
+    assert after.output == before.output == b"24 80\n80 24 dumb\n"  # bash's own, not exported

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from txtest.waiting import ProcessReading, read_process, waits_for_terminal
+from txtest.waiting import ProcessReading, describe_wait, read_process, waits_for_terminal
 
 TTY, DEVICE = "/dev/pts/7", 34823
 READ, POLL, WAIT4, NANOSLEEP = 0, 7, 61, 35  # x86_64
@@ -57,3 +57,13 @@ def test_the_reader_reads_this_process() -> None:
     reading = read_process(os.getpid())
     assert reading is not None
     assert reading.syscall is None or reading.syscall >= 0
+
+
+def test_what_a_process_waits_for_in_words() -> None:
+    pipe = ProcessReading(0, 0, {0: "pipe:[7]"})
+    assert describe_wait(pipe, "x86_64") == "reading pipe:[7]"
+    assert describe_wait(ProcessReading(230), "x86_64") == "sleeping"
+    assert describe_wait(ProcessReading(61), "x86_64") == "waiting for a child process"
+    assert describe_wait(ProcessReading(101), "aarch64") == "sleeping"
+    assert describe_wait(ProcessReading(None), "x86_64") == "running"
+    assert describe_wait(ProcessReading(999), "x86_64") == "in system call 999"

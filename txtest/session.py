@@ -486,6 +486,8 @@ class Event(enum.Enum):
     ENDED = "ended"
     LOST = "lost"
     """The session was lost (timeout, output limit, the shell gone)."""
+    RUNNING = "running"
+    """`wait(within=...)` ran out first: the command neither waits for input nor ended."""
 
 
 class Interaction:
@@ -513,6 +515,7 @@ class Interaction:
         self._eof_sent = False
         self._kill_at: float | None = None
         self._cursor_checked = 0
+        self._duration: float | None = None
         self.ended_wait = False
         self.hung_up = False
         session._sent += 1
@@ -569,10 +572,12 @@ class Interaction:
             self._eof_sent = True
             session.write_terminal(b"\x04")
 
-    def wait(self) -> Event:
-        """Read until the command waits for input, ends, or the session is lost."""
+    def wait(self, *, within: float | None = None) -> Event:
+        """Read until the command waits for input, ends, or the session is lost; with
+        `within`, at most that many seconds (then RUNNING: read `output` and wait again)."""
         session = self._session
         quiet_since = time.monotonic()
+        give_up = quiet_since + within if within is not None else None
         received = len(session._reader.pending)
         while True:
             if self._frame is not None:
@@ -594,6 +599,8 @@ class Interaction:
                 quiet_since = now
             if self._out_of_bounds(now):
                 return Event.LOST
+            if give_up is not None and now >= give_up:
+                return Event.RUNNING
             if not session._pump(self._pending, min(self._deadline - now, _TICK)):
                 return Event.LOST
 
@@ -606,6 +613,7 @@ class Interaction:
         self._output += frame.output
         if frame.count == session._sent:
             self._frame = Frame(bytes(self._output), frame.status, frame.count)
+            self._duration = time.monotonic() - self._started
             session._terminal_modes(self._modes)
         return True
 
@@ -624,7 +632,7 @@ class Interaction:
     def result(self, screen: bytes | None = None) -> RawRun:
         """How it went; `screen`: the output the screen is read from (SPEC §11)."""
         session = self._session
-        duration = time.monotonic() - self._started
+        duration = self._duration or time.monotonic() - self._started
         frame = self._frame
         if frame is None:
             output = bytes(self._output) + session._reader.take()

@@ -40,15 +40,23 @@ __txtest_fin() {
 __txtest_stderr() { exec 2>/dev/tty; }
 # A block's terminal size (size=) and an interactive block's TERM, SPEC §11:
 # `__txtest_size COLS ROWS TERM` while the block runs, `__txtest_size 80 24 ''`
-# after it, which puts the TERM of before back (unset if it was unset).
+# after it, which puts the TERM of before back as it was (value, unset, exported).
 __txtest_size() {
   export COLUMNS=$1 LINES=$2
   if [[ -n $3 ]]; then
-    [[ -v __txtest_t ]] || __txtest_t=${TERM-} __txtest_tset=${TERM+x}
+    if [[ -z ${__txtest_tset+x} ]]; then
+      __txtest_t=${TERM-} __txtest_tset=${TERM+x} __txtest_tx=$(declare -p TERM 2>/dev/null)
+      __txtest_tx=${__txtest_tx#declare -} __txtest_tx=${__txtest_tx%% *}
+    fi
     export TERM=$3
-  elif [[ -v __txtest_t ]]; then
-    if [[ -n $__txtest_tset ]]; then export TERM=$__txtest_t; else unset TERM; fi
-    unset __txtest_t __txtest_tset
+  elif [[ -n ${__txtest_tset+x} ]]; then
+    if [[ -z $__txtest_tset ]]; then
+      unset TERM
+    else
+      TERM=$__txtest_t
+      [[ $__txtest_tx == *x* ]] || export -n TERM
+    fi
+    unset __txtest_t __txtest_tset __txtest_tx
   fi
 }
 __txtest_s=0 __txtest_n=0
