@@ -363,11 +363,19 @@ class Session:
         Interaction returned, until `wait()` says it ended or the session was lost."""
         return Interaction(self, source, timeout)
 
-    def _sees_wait(self, quiet: float) -> bool:
+    def _sees_wait(self, quiet: float, *, unconfirmed: bool = False) -> bool:
         """Whether the command waits for input now: /proc says so and nothing typed is
-        unread; or, where /proc does not tell, no output came for _BLIND_QUIET."""
-        if not self._sees_waits:
-            return quiet >= _BLIND_QUIET
+        unread; or, where /proc does not tell, no output came for _BLIND_QUIET.
+
+        `unconfirmed`: nothing came since the last keys were typed, not even their
+        echo. The kernel hands typed bytes to the terminal a moment after they are
+        written, so until then a reader still looks asleep with nothing unread;
+        the longer quiet time keeps the next item from being typed ahead.
+        """
+        if not self._sees_waits or unconfirmed:
+            if quiet < _BLIND_QUIET:
+                return False
+            return not self._sees_waits or self._sees_wait(quiet)
         return quiet >= _QUIET and self.waiting_for_input() and not self._input_unread()
 
     def _input_unread(self) -> bool:
@@ -516,6 +524,8 @@ class Interaction:
         self._kill_at: float | None = None
         self._cursor_checked = 0
         self._duration: float | None = None
+        self._typed_at = -1
+        """How much output had come when keys were last typed (-1: none typed yet)."""
         self.ended_wait = False
         self.hung_up = False
         session._sent += 1
@@ -540,6 +550,11 @@ class Interaction:
     def type(self, data: bytes) -> None:
         """Type bytes into the terminal, as a keyboard sends them."""
         self._session.write_terminal(data)
+        self._typed_at = self._received()
+
+    def _received(self) -> int:
+        """How many bytes of output came so far."""
+        return len(self._output) + len(self._session._reader.pending)
 
     def end_input(self) -> None:
         """Nothing more to type: the command fails with `waiting for terminal input`."""
@@ -592,7 +607,8 @@ class Interaction:
             if self._kill_at is not None and now >= self._kill_at:
                 kill_all(descendants(session.pid))
                 self._kill_at = None
-            if not self._pending and session._sees_wait(now - quiet_since):
+            unconfirmed = self._typed_at == self._received()
+            if not self._pending and session._sees_wait(now - quiet_since, unconfirmed=unconfirmed):
                 if not self._closing:
                     return Event.WAITING
                 self._answer_wait()
