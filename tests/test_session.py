@@ -389,3 +389,14 @@ def test_set_terminal_sizes_and_puts_term_back(tmp_path: Path) -> None:
         (after,) = run(started, shown)
     assert inside.output == b"30 100\n100 30 xterm-256color\nxterm-256color\n"
     assert after.output == before.output == b"24 80\n80 24 dumb\n"  # bash's own, not exported
+
+
+def test_where_proc_does_not_tell_a_quiet_time_stands_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("txtest.session.machine", lambda: "an unknown machine")
+    with Session("bash", dict(os.environ), tmp_path, tmp_path / "c") as blind:
+        answered = blind.interact('read -r -p "A? " a; echo "[$a]"', lines("1"), timeout=10)
+        ran_out = blind.interact("read -r x", lines(), timeout=10)
+    assert (answered.output, answered.lost) == (b"A? 1\r\n[1]\r\n", None)
+    assert ran_out.lost == "waiting for terminal input"
