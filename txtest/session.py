@@ -378,6 +378,20 @@ class Session:
             return not self._sees_waits or self._sees_wait(quiet)
         return quiet >= _QUIET and self.waiting_for_input() and not self._input_unread()
 
+    def _output_in_flight(self) -> bool:
+        """Read output the command wrote but select() did not show yet; True if there was.
+
+        The kernel passes what a program writes to the terminal on to its reader
+        a moment later; a read finding nothing waiting makes it do so at once, so
+        a command seen waiting for input has all its output (its prompt, the mode
+        it set for the cursor keys) read before anything is typed.
+        """
+        chunk = read_chunk(self._fd)
+        if not chunk:
+            return False
+        self._reader.feed(chunk)
+        return True
+
     def _input_unread(self) -> bool:
         """Typed input that no program has read yet lies in the terminal's queue."""
         try:
@@ -608,7 +622,11 @@ class Interaction:
                 kill_all(descendants(session.pid))
                 self._kill_at = None
             unconfirmed = self._typed_at == self._received()
-            if not self._pending and session._sees_wait(now - quiet_since, unconfirmed=unconfirmed):
+            if (
+                not self._pending
+                and session._sees_wait(now - quiet_since, unconfirmed=unconfirmed)
+                and not session._output_in_flight()
+            ):
                 if not self._closing:
                     return Event.WAITING
                 self._answer_wait()

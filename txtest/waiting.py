@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Mapping
+import re
+import struct
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -19,13 +21,31 @@ class Syscalls:
 
     reads: frozenset[int]
     polls: frozenset[int]
+    poll_arrays: frozenset[int] = frozenset()
+    """poll, ppoll: the first argument points at the pollfd array, the second is its length."""
+    selects: frozenset[int] = frozenset()
+    """select, pselect6: the first argument is nfds, the second points at the read set."""
+    epolls: frozenset[int] = frozenset()
+    """epoll_wait, epoll_pwait, epoll_pwait2: the first argument is the epoll descriptor."""
 
 
 SYSCALLS: Mapping[str, Syscalls] = {
-    # read, readv, pread64; poll, select, pselect6, ppoll, epoll_wait, epoll_pwait
-    "x86_64": Syscalls(frozenset({0, 19, 17}), frozenset({7, 23, 270, 271, 232, 281})),
-    # read, readv, pread64; pselect6, ppoll, epoll_pwait
-    "aarch64": Syscalls(frozenset({63, 65, 67}), frozenset({72, 73, 22})),
+    # read, readv, pread64; poll, select, pselect6, ppoll, epoll_wait, epoll_pwait, epoll_pwait2
+    "x86_64": Syscalls(
+        frozenset({0, 19, 17}),
+        frozenset({7, 23, 270, 271, 232, 281, 441}),
+        poll_arrays=frozenset({7, 271}),
+        selects=frozenset({23, 270}),
+        epolls=frozenset({232, 281, 441}),
+    ),
+    # read, readv, pread64; pselect6, ppoll, epoll_pwait, epoll_pwait2
+    "aarch64": Syscalls(
+        frozenset({63, 65, 67}),
+        frozenset({72, 73, 22, 441}),
+        poll_arrays=frozenset({73}),
+        selects=frozenset({72}),
+        epolls=frozenset({22, 441}),
+    ),
 }
 
 
@@ -40,6 +60,8 @@ class ProcessReading:
     """Its open descriptors and what they point to."""
     terminal: int = 0
     """The device number of its controlling terminal (/proc/PID/stat's tty_nr)."""
+    polled: frozenset[int] | None = None
+    """In a poll, select or epoll wait: the descriptors it waits to read; None if unknown."""
 
 
 def waits_for_terminal(
@@ -49,9 +71,10 @@ def waits_for_terminal(
 
     Only processes whose controlling terminal it is count: `/dev/tty` in a
     process of a terminal of its own (a txtest run inside a document) is
-    that other terminal. Every process has the terminal as stdout and
-    stderr, so a poll counts only when the terminal is also open on another
-    descriptor (stdin, or a /dev/tty it opened).
+    that other terminal. A poll counts when the terminal is among the
+    descriptors it waits to read; where those are unknown, when the terminal
+    is open on a descriptor other than stdout and stderr (which every process
+    has), stdin or a /dev/tty it opened.
     """
     calls = SYSCALLS.get(machine)
     if calls is None:
@@ -63,10 +86,17 @@ def waits_for_terminal(
         if reading.syscall in calls.reads and reading.fds.get(reading.first_argument) in names:
             return True
         if reading.syscall in calls.polls and any(
-            target in names for fd, target in reading.fds.items() if fd not in (1, 2)
+            reading.fds.get(fd) in names for fd in _polled(reading)
         ):
             return True
     return False
+
+
+def _polled(reading: ProcessReading) -> Iterable[int]:
+    """The descriptors a polling process waits to read, or those it may (unknown)."""
+    if reading.polled is not None:
+        return reading.polled
+    return (fd for fd in reading.fds if fd not in (1, 2))
 
 
 def read_process(pid: int) -> ProcessReading | None:
@@ -85,8 +115,66 @@ def read_process(pid: int) -> ProcessReading | None:
         for name in os.listdir(f"/proc/{pid}/fd"):
             with contextlib.suppress(OSError):
                 fds[int(name)] = os.readlink(f"/proc/{pid}/fd/{name}")
-    first = int(words[1], 16) if len(words) > 1 else -1
-    return ProcessReading(int(words[0]), first, fds, terminal)
+    arguments = [int(word, 16) for word in words[1:7]]
+    syscall = int(words[0])
+    first = arguments[0] if arguments else -1
+    polled = read_polled(pid, syscall, arguments, machine())
+    return ProcessReading(syscall, first, fds, terminal, polled)
+
+
+_POLLFD = struct.Struct("ihh")
+_POLL_INPUT = 0x1 | 0x2 | 0x40  # POLLIN, POLLPRI, POLLRDNORM
+_EPOLL_INPUT = 0x1 | 0x2 | 0x40  # EPOLLIN, EPOLLPRI, EPOLLRDNORM
+_EPOLL_TARGET = re.compile(rb"^tfd:\s*([0-9]+)\s+events:\s*([0-9a-f]+)", re.MULTILINE)
+_MAX_FDS = 4096
+
+
+def read_polled(
+    pid: int, syscall: int, arguments: Sequence[int], machine: str
+) -> frozenset[int] | None:
+    """The descriptors a process blocked in poll, select or epoll waits to read.
+
+    Read from its memory (/proc/PID/mem: txtest may read its descendants') or,
+    for epoll, from /proc/PID/fdinfo; None when that cannot be read.
+    """
+    calls = SYSCALLS.get(machine)
+    if calls is None or syscall not in calls.polls or len(arguments) < 2:
+        return None
+    try:
+        if syscall in calls.poll_arrays:
+            count = min(arguments[1], _MAX_FDS)
+            data = _read_memory(pid, arguments[0], count * _POLLFD.size)
+            entries = _POLLFD.iter_unpack(data)
+            return frozenset(fd for fd, events, _ in entries if fd >= 0 and events & _POLL_INPUT)
+        if syscall in calls.selects:
+            count = min(arguments[0], _MAX_FDS)
+            if arguments[1] == 0:
+                return frozenset()
+            bits = int.from_bytes(_read_memory(pid, arguments[1], (count + 7) // 8), "little")
+            return frozenset(fd for fd in range(count) if bits >> fd & 1)
+        if syscall in calls.epolls:
+            with open(f"/proc/{pid}/fdinfo/{arguments[0]}", "rb") as handle:
+                info = handle.read()
+            return frozenset(
+                int(match[1])
+                for match in _EPOLL_TARGET.finditer(info)
+                if int(match[2], 16) & _EPOLL_INPUT
+            )
+    except (OSError, ValueError, OverflowError, struct.error):
+        return None
+    return None
+
+
+def _read_memory(pid: int, address: int, size: int) -> bytes:
+    """size bytes of a process's memory at address."""
+    fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+    try:
+        data = os.pread(fd, size, address)
+    finally:
+        os.close(fd)
+    if len(data) != size:
+        raise ValueError("short read")
+    return data
 
 
 def machine() -> str:
