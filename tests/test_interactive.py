@@ -408,3 +408,11 @@ def test_misused_directives_are_input_errors(ws: Workspace, text: str, message: 
     assert run.status == 2
     assert run.stderr.startswith(message), run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_program_polling_a_pipe_with_the_terminal_open_is_not_waiting(ws: Workspace) -> None:
+    # pytest's faulthandler keeps a dup of stderr: the terminal, open beyond 1 and 2
+    code = "import os, select; os.dup(2); r, w = os.pipe(); select.select([r], [], [], 0.5)"
+    ws.write("doc.md", console(f"$ {sys.executable} -c '{code}'; echo done", "done"))
+    run = ws.call("doc.md")
+    assert run.summary == "1 passed, 0 failed", run.stdout

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+
+import pytest
 
 from txtest.waiting import ProcessReading, describe_wait, read_process, waits_for_terminal
 
@@ -67,3 +72,38 @@ def test_what_a_process_waits_for_in_words() -> None:
     assert describe_wait(ProcessReading(101), "aarch64") == "sleeping"
     assert describe_wait(ProcessReading(None), "x86_64") == "running"
     assert describe_wait(ProcessReading(999), "x86_64") == "in system call 999"
+
+
+def test_a_poll_of_other_descriptors_does_not_wait_with_the_terminal_open() -> None:
+    fds = {0: "/dev/null", 1: TTY, 2: TTY, 3: TTY, 4: "pipe:[5]"}  # 3: a dup of stderr
+    assert not waits(ProcessReading(POLL, 0, fds, DEVICE, polled=frozenset({4})))
+    assert waits(ProcessReading(POLL, 0, fds, DEVICE, polled=frozenset({3, 4})))
+
+
+BLOCKED = {
+    "poll": "p = select.poll(); p.register(r, select.POLLIN); p.register(other, 0)"
+    "; print(r, flush=True); p.poll()",
+    "select": "print(r, flush=True); select.select([r], [], [other])",
+    "epoll": "e = select.epoll(); e.register(r, select.EPOLLIN); print(r, flush=True); e.poll()",
+}
+"""A process blocked waiting to read r, and (poll, select) watching another pipe for nothing
+or for exceptions only."""
+
+
+@pytest.mark.parametrize("call", sorted(BLOCKED))
+def test_the_reader_sees_which_descriptors_a_poll_waits_to_read(call: str) -> None:
+    code = f"import os, select; r, w = os.pipe(); other, _ = os.pipe(); {BLOCKED[call]}"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert child.stdout is not None
+        polled_fd = int(child.stdout.readline())
+        deadline = time.monotonic() + 10
+        reading = read_process(child.pid)
+        while (reading is None or reading.polled is None) and time.monotonic() < deadline:
+            time.sleep(0.01)
+            reading = read_process(child.pid)
+        assert reading is not None
+        assert reading.polled == frozenset({polled_fd})
+    finally:
+        child.kill()
+        child.wait()
