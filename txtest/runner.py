@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from txtest.compare import compare_command
 from txtest.errors import InputError
+from txtest.events import BlockDone, CommandDone, CommandStarted, Listener
 from txtest.model import (
     Block,
     BlockResult,
+    Command,
     CommandResult,
     CommandRun,
     DocFormat,
@@ -24,6 +27,7 @@ from txtest.model import (
     Location,
     Outcome,
     RunOptions,
+    Span,
     StopFlag,
     TermMode,
 )
@@ -160,10 +164,39 @@ def blocks_needed(document: Document, selection: frozenset[int] | None) -> froze
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Notifier:
+    """Tells the listener, if any, what a document's run is doing."""
+
+    listen: Listener | None
+    numbers: Mapping[Span, int]
+    """Each block's 1-based number, by its span."""
+
+    def started(self, block: Block, command: Command) -> None:
+        if self.listen is not None:
+            number, total = self.numbers[block.span], len(self.numbers)
+            self.listen(CommandStarted(command, number, total, time.monotonic()))
+
+    def command_done(self, result: CommandResult, reported: bool, skipped: bool) -> None:
+        if self.listen is not None:
+            self.listen(CommandDone(result, reported, skipped))
+
+    def block_done(self, result: BlockResult) -> None:
+        if self.listen is not None:
+            self.listen(BlockDone(result))
+
+
 def run_document(
-    document: Document, options: RunOptions, stop: StopFlag | None = None
+    document: Document,
+    options: RunOptions,
+    stop: StopFlag | None = None,
+    listen: Listener | None = None,
 ) -> DocumentResult:
-    """Run a document's blocks in order in its sessions; the work area goes at the end."""
+    """Run a document's blocks in order in its sessions; the work area goes at the end.
+
+    listen, when given, hears of each command as it starts and ends, and of each block.
+    """
+    notify = _Notifier(listen, {block.span: n for n, block in enumerate(document.blocks, 1)})
     try:
         selection = selected_blocks(document, options)
     except InputError as error:
@@ -177,7 +210,7 @@ def run_document(
     try:
         with ExitStack() as stack:
             sessions = _Sessions(document, options, area, stack)
-            results = tuple(_run_items(document, options, sessions, selection, stop))
+            results = tuple(_run_items(document, options, sessions, selection, stop, notify))
     except InputError as error:
         _remove(area, options)
         return DocumentResult(document, error=error)
@@ -200,6 +233,7 @@ def _run_items(
     sessions: _Sessions,
     selection: frozenset[int] | None,
     stop: StopFlag | None,
+    notify: _Notifier,
 ) -> Iterator[BlockResult]:
     """Yield a result per block that is run or skipped, in order."""
     needed = blocks_needed(document, selection)
@@ -208,7 +242,7 @@ def _run_items(
     segment: list[tuple[Block, bool]] = []
     for item in document.items:
         if isinstance(item, FileFixture):
-            yield from _run_segment(segment, options, sessions, stop)
+            yield from _run_segment(segment, options, sessions, stop, notify)
             segment = []
             if last is None or block_index < last:
                 write_fixture(item, sessions.cwd())
@@ -218,10 +252,10 @@ def _run_items(
             continue
         reported = selection is None or block_index in selection
         if segment and (options.fail_fast or segment[0][0].session != item.session):
-            yield from _run_segment(segment, options, sessions, stop)
+            yield from _run_segment(segment, options, sessions, stop, notify)
             segment = []
         segment.append((item, reported))
-    yield from _run_segment(segment, options, sessions, stop)
+    yield from _run_segment(segment, options, sessions, stop, notify)
 
 
 def _run_segment(
@@ -229,6 +263,7 @@ def _run_segment(
     options: RunOptions,
     sessions: _Sessions,
     stop: StopFlag | None,
+    notify: _Notifier,
 ) -> Iterator[BlockResult]:
     """Run consecutive blocks of one session as one batch, so bash never waits for us.
 
@@ -248,13 +283,16 @@ def _run_segment(
     for block, reported in segment:
         if block.skipped:
             if reported:
-                yield BlockResult(block, Outcome.SKIPPED)
+                skipped = BlockResult(block, Outcome.SKIPPED)
+                notify.block_done(skipped)
+                yield skipped
             continue
         if stop is not None and stop.is_set():
             return
-        result = _finish_block(block, reported, raw_runs, options, exact)
+        result = _finish_block(block, reported, raw_runs, options, exact, notify)
         if not result.is_ok and options.fail_fast and stop is not None:
             stop.set()
+        notify.block_done(result)
         yield result
 
 
@@ -273,12 +311,14 @@ def _finish_block(
     raw_runs: Iterator[RawRun],
     options: RunOptions,
     exact: bool,
+    notify: _Notifier,
 ) -> BlockResult:
     """Collect a block's command runs and compare them (cram: blank lines exact)."""
     mode = block.directives.term or options.term or (TermMode.RAW if exact else TermMode.AUTO)
     results: list[CommandResult] = []
     skipped = False
     for command in block.commands:
+        notify.started(block, command)
         raw = next(raw_runs)
         skipped = skipped or _asks_to_skip(raw)
         screen = screen_lines(raw.output, mode)
@@ -291,6 +331,7 @@ def _finish_block(
             escapes_left=screen.escapes_left,
         )
         results.append(compare_command(command, run, cram=exact))
+        notify.command_done(results[-1], reported, skipped)
     if skipped:
         return BlockResult(block, Outcome.SKIPPED, reported=reported)
     ok = all(result.is_ok for result in results)

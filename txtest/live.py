@@ -1,0 +1,193 @@
+"""What a terminal shows while documents run: a status line, and -v's lines as commands end.
+
+The status line is the last line of the terminal, rewritten in place (`\\r`, then
+erase to the end of the line). Every other text written while it is up goes
+through `LiveView.write`, which erases it first and draws it again after, so
+the two never mix. A thread redraws it twice a second, so the elapsed time of
+a command that hangs keeps counting.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TextIO
+
+from txtest.events import BlockDone, CommandDone, CommandStarted, DocumentDone, RunEvent
+from txtest.report import format_block_end, format_command
+
+CLEAR_LINE = "\r\x1b[K"
+"""Back to the start of the line, and erase it."""
+REFRESH = 0.5
+"""Seconds between redraws of the status line."""
+_MIN_COMMAND = 12
+"""Characters of each command's text kept when the line is too long."""
+
+
+def is_smart_terminal(stream: TextIO, environ: Mapping[str, str]) -> bool:
+    """Whether stream is a terminal that understands escape codes (`TERM=dumb` does not)."""
+    return stream.isatty() and environ.get("TERM") != "dumb"
+
+
+def terminal_width(stream: TextIO) -> int:
+    """The terminal's width in columns, 80 when it cannot be told."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (OSError, ValueError):
+        return 80
+
+
+def status_text(
+    running: Mapping[int, CommandStarted], done: int, total: int, now: float, width: int
+) -> str:
+    """`[DONE/TOTAL] PATH:LINE block N/M $ COMMAND (Ts)`, one part per running document,
+    shortened to fit in width - 1 columns (a full last column would wrap on some terminals)."""
+    head = f"[{done}/{total}]"
+    if not running:
+        return head[: width - 1]
+    room = max(_MIN_COMMAND, (width - 1 - len(head)) // len(running) - 30)
+    parts = [_running_part(running[number], now, room) for number in sorted(running)]
+    return f"{head} {'; '.join(parts)}"[: width - 1]
+
+
+def _running_part(started: CommandStarted, now: float, room: int) -> str:
+    command = started.command
+    text = "".join(char if char.isprintable() else "?" for char in command.source.split("\n")[0])
+    if len(text) > room:
+        text = text[: room - 3] + "..."
+    elapsed = max(0, int(now - started.started))
+    block = f"block {started.block}/{started.blocks}"
+    return f"{command.location} {block} $ {text} ({elapsed}s)"
+
+
+class LiveView:
+    """Writes what happens as it happens: -v's command lines, and the status line if on.
+
+    With -j, several documents run at once but the report keeps their order: the
+    lines of a document other than the next one to report wait until it is its turn.
+    """
+
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        total: int,
+        status: bool,
+        verbose: bool,
+        color: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.out = out
+        self.total = total
+        self.status = status
+        self.verbose = verbose
+        self.color = color
+        self.clock = clock
+        self.running: dict[int, CommandStarted] = {}
+        self.done = 0
+        self.head = 0
+        """The number of the next document to report."""
+        self.waiting: dict[int, list[str]] = {}
+        """-v lines of documents whose turn has not come."""
+        self.drawn = False
+        self.asking = False
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.ticker: threading.Thread | None = None
+
+    def __enter__(self) -> LiveView:
+        if self.status:
+            self.ticker = threading.Thread(target=self._tick, name="txtest-status", daemon=True)
+            self.ticker.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop redrawing and erase the status line: nothing is drawn after this."""
+        self.stop.set()
+        if self.ticker is not None:
+            self.ticker.join()
+        with self.lock:
+            self.status = False
+            self._erase()
+
+    def hear(self, number: int, event: RunEvent) -> None:
+        """What the runner (or a -j worker) says document number is doing."""
+        text = self._verbose_text(event) if self.verbose else ""
+        with self.lock:
+            if isinstance(event, CommandStarted):
+                self.running[number] = event
+            elif isinstance(event, DocumentDone):
+                self.running.pop(number, None)
+                self.done += 1
+            if text and number != self.head:
+                self.waiting.setdefault(number, []).append(text)
+                text = ""
+            self._put(self.out, text)
+
+    def reported(self) -> None:
+        """The head document's report is out: the next one's waiting lines follow it."""
+        with self.lock:
+            self.head += 1
+            self._put(self.out, "".join(self.waiting.pop(self.head, [])))
+
+    def write(self, stream: TextIO, text: str) -> None:
+        """Write text (to stdout or stderr) with the status line out of its way."""
+        with self.lock:
+            self._put(stream, text)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No status line while the user is asked something."""
+        with self.lock:
+            self._erase()
+            self.asking = True
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.asking = False
+                self._draw()
+
+    def _verbose_text(self, event: RunEvent) -> str:
+        if isinstance(event, CommandDone) and (event.reported or not event.result.is_ok):
+            return format_command(event.result, color=self.color, skipped=event.skipped)
+        if isinstance(event, BlockDone):
+            return format_block_end(event.result, color=self.color)
+        return ""
+
+    def _tick(self) -> None:
+        while not self.stop.wait(REFRESH):
+            with self.lock:
+                self._draw()
+
+    def _put(self, stream: TextIO, text: str) -> None:
+        """Under the lock: erase the status line, write text, draw the line again."""
+        if text:
+            self._erase()
+            stream.write(text)
+            stream.flush()
+        self._draw()
+
+    def _erase(self) -> None:
+        if self.drawn:
+            self.out.write(CLEAR_LINE)
+            self.out.flush()
+            self.drawn = False
+
+    def _draw(self) -> None:
+        if not self.status or self.asking:
+            return
+        width = terminal_width(self.out)
+        line = status_text(self.running, self.done, self.total, self.clock(), width)
+        self.out.write(CLEAR_LINE + line)
+        self.out.flush()
+        self.drawn = True
