@@ -401,7 +401,10 @@ def write_extras(
     if settings.annotations:
         from txtest.annotations import github_annotations, input_error_annotations
 
-        out.write(input_error_annotations(errors) + github_annotations(results))
+        workspace = settings.workspace
+        out.write(
+            input_error_annotations(errors, workspace) + github_annotations(results, workspace)
+        )
     if settings.junit_xml is None:
         return True
     from txtest.junit import write_junit_xml
@@ -459,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     become_subreaper()
     try:
         args = sys.argv[1:] if argv is None else argv
-        code = run(args, sys.stdout, sys.stderr, os.environ)
+        code = run(args, sys.stdout, sys.stderr, os.environ, sys.stdin)
     except Interrupted as interrupt:
         sys.stderr.write("txtest: interrupted; every session was stopped\n")
         signum = interrupt.args[0] if interrupt.args else signal.SIGINT

@@ -14,7 +14,7 @@ from typing import TextIO
 from txtest.model import DocumentResult, Location
 from txtest.report import NORMAL, VERBOSE, format_block_report
 
-QUESTION = "accept the actual output? [y]es, [n]o, [a]ll the rest, [q]uit (default n): "
+QUESTION = "accept the actual output of this block? [y]es, [n]o, [a]ll the rest, [q]uit (n): "
 
 
 @dataclass(slots=True)
@@ -25,10 +25,10 @@ class Reviewer:
     accept_all: bool = False
     quit: bool = False
 
-    def accepts(self, where: Location, write: Callable[[str], None]) -> bool:
-        """Ask about the block at where, unless `a` or `q` already answered for it."""
+    def accepts(self, write: Callable[[str], None]) -> bool:
+        """Ask about the block just shown, unless `a` or `q` already answered for it."""
         while not (self.accept_all or self.quit):
-            write(f"{where}: {QUESTION}")
+            write(QUESTION)
             line = self.stdin.readline()
             if not line:  # end of input (Ctrl-D): as `q`
                 write("\n")
@@ -65,7 +65,7 @@ def review_document(
             continue
         if verbosity >= VERBOSE:
             write(format_block_report(block, color=color, verbosity=NORMAL))
-        if reviewer.accepts(block.block.location, write):
+        if reviewer.accepts(write):
             accepted.append(block.block.location)
     if not accepted:
         return result
