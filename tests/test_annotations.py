@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, run_sample
+from conftest import SAMPLE, Workspace, console, run_sample
 
 from txtest.annotations import github_annotations, input_error_annotations, workflow_command
 from txtest.errors import InputError
@@ -166,3 +166,18 @@ def test_paths_are_relative_to_the_workspace(
     # a file outside the workspace is named as txtest names it
     assert github_annotations([shown], tmp_path / "other").startswith("::error file=a.md,")
     assert github_annotations([shown]).startswith("::error file=a.md,")
+
+
+def test_the_command_names_files_from_the_workspace_whatever_its_folder(ws: Workspace) -> None:
+    ws.write("docs/guide.md", console("$ echo one", "two"))
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(ws.root)}
+    run = ws.call("guide.md", "missing.md", env=env, cwd=ws.root / "docs")
+    assert run.status == 2
+    annotations = [line for line in run.lines if line.startswith("::")]
+    assert annotations == [
+        "::error file=docs/missing.md,title=txtest%3A input error::"
+        "missing.md: error: no such file or directory",
+        "::error file=docs/guide.md,line=2,title=txtest%3A output differs::guide.md:2: FAILED%0A"
+        "    $ echo one%0A--- expected%0A+++ actual%0A@@ -3 +3 @@%0A-two%0A+one",
+    ]
+    assert run.summary == "0 passed, 1 failed"

@@ -345,6 +345,13 @@ def test_quiet_passing_run_prints_only_the_summary(ws: Workspace) -> None:
         ([], {"NO_COLOR": "", "FORCE_COLOR": "1"}, True),
         (["--color", "always"], {"NO_COLOR": "1"}, True),
         (["--color", "never"], {"FORCE_COLOR": "1"}, False),
+        # PY_COLORS, as pytest reads it: 1 or 0 decides before NO_COLOR and FORCE_COLOR
+        ([], {"PY_COLORS": "1"}, True),
+        ([], {"PY_COLORS": "1", "NO_COLOR": "1"}, True),
+        ([], {"PY_COLORS": "0", "FORCE_COLOR": "1"}, False),
+        ([], {"PY_COLORS": "yes", "NO_COLOR": "1"}, False),
+        (["--color", "never"], {"PY_COLORS": "1"}, False),
+        (["--color", "always"], {"PY_COLORS": "0"}, True),
     ],
 )
 def test_color(ws: Workspace, args: list[str], env: dict[str, str], coloured: bool) -> None:
@@ -802,14 +809,15 @@ def jobs_docs(ws: Workspace) -> list[str]:
     return ["a.md", "b.md", "c.md", "d.md", "e.md"]
 
 
-def test_jobs_report_same_as_sequential(ws: Workspace) -> None:
+@pytest.mark.parametrize("verbosity", [[], ["-v"]], ids=["normal", "verbose"])
+def test_jobs_report_same_as_sequential(ws: Workspace, verbosity: list[str]) -> None:
     names = jobs_docs(ws)
-    one = ws.call("-j", "1", *names)
+    one = ws.call("-j", "1", *verbosity, *names)
     assert one.status == 1
     assert documents_shown(one) == names
     assert one.summary == "2 passed, 4 failed, 1 skipped"
     for jobs in ("2", "3"):
-        many = ws.call("-j", jobs, *names)
+        many = ws.call("-j", jobs, *verbosity, *names)
         assert (many.status, many.stdout, many.stderr) == (one.status, one.stdout, one.stderr)
 
 

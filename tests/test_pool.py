@@ -12,7 +12,7 @@ import pytest
 
 from txtest import pool
 from txtest.errors import InputError
-from txtest.events import DocumentDone, Listener, RunEvent
+from txtest.events import CommandDone, CommandStarted, DocumentDone, Listener, RunEvent
 from txtest.model import DocFormat, Document, DocumentResult, Location, RunOptions, StopFlag
 
 
@@ -189,3 +189,28 @@ def test_a_document_that_cannot_be_read_comes_back_as_its_input_error(tmp_path: 
     assert bad.location == Location("bad.md", 2)
     assert str(bad).startswith("bad.md:2: error: not valid UTF-8")
     assert isinstance(ok, DocumentResult) and ok.is_ok
+
+
+@pytest.mark.parametrize("detail", [False, True])
+def test_workers_send_what_runs_as_it_runs(tmp_path: Path, detail: bool) -> None:
+    for name in "ab":
+        (tmp_path / f"{name}.md").write_text("```console\n$ echo one\none\n$ echo two\nx\n```\n")
+    tasks = [(tmp_path / f"{name}.md", f"{name}.md", RunOptions()) for name in "ab"]
+    heard: list[tuple[int, str]] = []
+
+    def listen(number: int, event: RunEvent) -> None:
+        if isinstance(event, CommandStarted):
+            heard.append((number, f"started {event.command.location}"))
+        elif isinstance(event, CommandDone):
+            heard.append((number, f"done {event.result.command.location} {event.result.is_ok}"))
+        else:
+            heard.append((number, type(event).__name__))
+
+    results = results_of(pool.run_all(tasks, 2, listen, detail))
+    assert [result.document.display for result in results] == ["a.md", "b.md"]
+    for number, name in enumerate("ab"):
+        expected = [f"started {name}.md:2", f"started {name}.md:4", "DocumentDone"]
+        if detail:
+            expected[1:1] = [f"done {name}.md:2 True"]
+            expected[-1:-1] = [f"done {name}.md:4 False", "BlockDone"]
+        assert [what for n, what in heard if n == number] == expected

@@ -44,24 +44,28 @@ def terminal_width(stream: TextIO) -> int:
 def status_text(
     running: Mapping[int, CommandStarted], done: int, total: int, now: float, width: int
 ) -> str:
-    """`[DONE/TOTAL] PATH:LINE block N/M $ COMMAND (Ts)`, one part per running document,
-    shortened to fit in width - 1 columns (a full last column would wrap on some terminals)."""
+    """`[DONE/TOTAL] PATH:LINE block N/M $ COMMAND (Ts)`, a part per running document,
+    in width - 1 columns (a full last column wraps on some terminals): the commands'
+    text is shortened first."""
     head = f"[{done}/{total}]"
-    if not running:
-        return head[: width - 1]
-    room = max(_MIN_COMMAND, (width - 1 - len(head)) // len(running) - 30)
-    parts = [_running_part(running[number], now, room) for number in sorted(running)]
-    return f"{head} {'; '.join(parts)}"[: width - 1]
+    parts = [_running_part(running[number], now) for number in sorted(running)]
+    separators = 1 + 2 * (len(parts) - 1)  # " " after the head, "; " between parts
+    fixed = len(head) + separators + sum(len(before) + len(after) for before, _, after in parts)
+    room = max(_MIN_COMMAND, (width - 1 - fixed) // max(1, len(parts)))
+    shown = [f"{before}{_shorten(text, room)}{after}" for before, text, after in parts]
+    return " ".join([head, "; ".join(shown)] if shown else [head])[: width - 1]
 
 
-def _running_part(started: CommandStarted, now: float, room: int) -> str:
+def _running_part(started: CommandStarted, now: float) -> tuple[str, str, str]:
+    """What comes before a running command's text, the text, and what comes after it."""
     command = started.command
     text = "".join(char if char.isprintable() else "?" for char in command.source.split("\n")[0])
-    if len(text) > room:
-        text = text[: room - 3] + "..."
     elapsed = max(0, int(now - started.started))
-    block = f"block {started.block}/{started.blocks}"
-    return f"{command.location} {block} $ {text} ({elapsed}s)"
+    return f"{command.location} block {started.block}/{started.blocks} $ ", text, f" ({elapsed}s)"
+
+
+def _shorten(text: str, room: int) -> str:
+    return text if len(text) <= room else text[: room - 3] + "..."
 
 
 class LiveView:
