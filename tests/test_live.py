@@ -146,13 +146,15 @@ def test_with_jobs_the_status_line_shows_every_running_document(ws: Workspace, g
 
 def test_failures_and_notes_are_never_mixed_with_the_status_line(ws: Workspace, go: Path) -> None:
     ws.write("a.md", console("$ echo one", "two"))
-    ws.write("b.md", console(wait_for(go)))
+    ws.write("b.md", console("output only, no command") + console(wait_for(go)))
     child = spawn(ws, "a.md", "b.md")
-    child.expect(r"b\.md:2 block 1/1")
+    child.expect(r"b\.md:6 block 1/1")
     go.touch()
     status, text = finish(child)
     assert status == 1
-    assert screen_of(text) == [
+    shown = screen_of(text)
+    assert shown[9].startswith("b.md:1: note: ")  # on stderr, the same terminal
+    assert shown[:9] + shown[10:] == [
         "a.md:2: FAILED",
         "    $ echo one",
         "--- expected",
