@@ -104,9 +104,6 @@ class LiveView:
         self.ticker: threading.Thread | None = None
 
     def __enter__(self) -> LiveView:
-        if self.status:
-            self.ticker = threading.Thread(target=self._tick, name="txtest-status", daemon=True)
-            self.ticker.start()
         return self
 
     def __exit__(
@@ -125,6 +122,11 @@ class LiveView:
 
     def hear(self, number: int, event: RunEvent) -> None:
         """What the runner (or a -j worker) says document number is doing."""
+        if self.status and self.ticker is None:
+            # Started only now, once the -j workers are forked: a fork while this
+            # thread had text in stdout's buffer would let a worker write it again.
+            self.ticker = threading.Thread(target=self._tick, name="txtest-status", daemon=True)
+            self.ticker.start()
         text = self._verbose_text(event) if self.verbose else ""
         with self.lock:
             if isinstance(event, CommandStarted):
