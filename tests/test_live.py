@@ -405,3 +405,13 @@ def test_verbose_lines_of_a_later_document_wait_for_its_turn() -> None:
         view.hear(1, command_done("b.md", 3))
     assert out.getvalue().endswith("b.md:2: ok $ echo 2\nb.md:3: ok $ echo 3\n")
     assert "\x1b" not in out.getvalue()
+
+
+def test_verbose_says_nothing_of_commands_that_exit_80_skips(ws: Workspace) -> None:
+    ws.write("s.md", console("$ echo a", "a", "$ exit 80", "$ echo never", "never"))
+    run = ws.call("-v", "s.md")
+    assert run.status == 0
+    assert run.stdout == (
+        "s.md:2: ok $ echo a\ns.md:1: skipped\ns.md: 0 passed, 0 failed, 1 skipped\n"
+        "0 passed, 0 failed, 1 skipped\n"
+    )

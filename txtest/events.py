@@ -33,7 +33,8 @@ class CommandDone:
     reported: bool = True
     """False for a block run only to build the state of a selected one (SPEC §7)."""
     skipped: bool = False
-    """It ended the session with exit status 80: its block is skipped, not failed."""
+    """Its block is skipped: the session ended with exit status 80 (by this command,
+    or earlier, when this one never ran)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,8 +164,14 @@ class LiveView:
                 self._draw()
 
     def _verbose_text(self, event: RunEvent) -> str:
-        if isinstance(event, CommandDone) and (event.reported or not event.result.is_ok):
-            return format_command(event.result, color=self.color, skipped=event.skipped)
+        if isinstance(event, CommandDone):
+            # a command of a block that exit 80 skips has no line: the block's says it
+            shown = event.reported or not event.result.is_ok
+            return (
+                format_command(event.result, color=self.color)
+                if shown and not event.skipped
+                else ""
+            )
         if isinstance(event, BlockDone):
             return format_block_end(event.result, color=self.color)
         return ""

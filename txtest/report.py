@@ -77,12 +77,9 @@ def format_block_report(result: BlockResult, *, color: bool, verbosity: int) -> 
     return "".join(f"{line}\n" for line in _block_lines(result, color, verbosity, frozenset()))
 
 
-def format_command(result: CommandResult, *, color: bool, skipped: bool = False) -> str:
-    """What -v says about a command as it finishes: its verdict, and why it failed.
-
-    skipped: it asked to skip its block (exit 80).
-    """
-    verdict = "skipped" if skipped else _verdict(result, frozenset())
+def format_command(result: CommandResult, *, color: bool) -> str:
+    """What -v says about a command as it finishes: its verdict, and why it failed."""
+    verdict = _verdict(result, frozenset())
     return "".join(f"{line}\n" for line in _command_report(result, verdict, color, VERBOSE))
 
 
