@@ -467,6 +467,7 @@ class Results:
     repeats: dict[str, int]
     floor_kib: int  # ru_maxrss of `true` through the launcher
     startup: list[tuple[str, float]]  # (what, median seconds) of bare interpreter starts
+    flood: Sample | None = None  # txtest on an endless writer under --timeout 2
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -544,6 +545,16 @@ def ratios_table(results: Results) -> str:
         target = f"≥ {W6_LINES_PER_SECOND_TARGET}"
         rate_shown = "n/a" if rate is None else f"{rate:.0f}"
         rows.append(["W6 txtest lines per second, whole run", rate_shown, target, ""])
+    if results.flood is not None:
+        seconds, peak = results.flood.seconds, results.flood.max_rss_kib / MIB
+        rows.append(
+            [
+                "`yes` under `--timeout 2`: seconds, txtest peak RSS (MiB)",
+                f"{seconds:.1f}, {peak:.0f}",
+                f"≤ {FLOOD_RSS_TARGET_MIB} MiB",
+                "",
+            ]
+        )
     if any(w.name == "W3" for w in results.workloads):
         speedup = shown(ratio(results, "txtest", "txtest -j 2", "W3"))
         rows.append(["W3 speedup, `-j 1` / `-j 2`", speedup, f"≥ {SPEEDUP_TARGET}", ""])
@@ -572,6 +583,9 @@ def missed_targets(results: Results) -> list[str]:
     rate = w6_lines_per_second(results)
     if rate is not None and rate < W6_LINES_PER_SECOND_TARGET:
         missed.append(f"W6 {rate:.0f} lines/s < target {W6_LINES_PER_SECOND_TARGET}")
+    flood = results.flood
+    if flood is not None and flood.max_rss_kib / MIB > FLOOD_RSS_TARGET_MIB:
+        missed.append(f"yes peak RSS {flood.max_rss_kib / MIB:.1f} MiB > {FLOOD_RSS_TARGET_MIB}")
     return missed
 
 
@@ -648,6 +662,17 @@ STARTUP = (
     ),
     ("`import txtest.cli` (all txtest needs before it reads a document)", "import txtest.cli"),
 )
+
+
+FLOOD_RSS_TARGET_MIB = 3 * 64
+"""Peak RSS (MiB) allowed while an endless writer fills the default 64 MiB --max-output."""
+
+
+def measure_flood(root: Path) -> Sample:
+    """txtest on `yes` under `--timeout 2`: it must end early, its memory bounded."""
+    document = root / "flood.md"
+    document.write_text("```console\n$ yes\n```\n", encoding="utf-8")
+    return run_timed([str(TXTEST), "-q", "--timeout", "2", str(document)], root)
 
 
 def measure_startup(python: Path, repeat: int) -> list[tuple[str, float]]:
@@ -792,6 +817,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workload, tools, tmp, args.repeat, args.quick
             )
             measures.update({(label, workload.name): m for label, m in by_tool.items()})
+        flood = measure_flood(tmp) if "txtest" in groups else None
     except BenchError as error:
         progress(f"{error}\n  (the workload files are kept in {tmp})")
         return 1
@@ -802,7 +828,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     startup = (
         measure_startup(bench_bin / "python", 9 if not args.quick else 1) if needs_venv else []
     )
-    results = Results(date, machine, workloads, tools, measures, repeats, floor, startup)
+    results = Results(date, machine, workloads, tools, measures, repeats, floor, startup, flood)
     report = render_report(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")

@@ -11,6 +11,7 @@ import os
 import pty
 import re
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -547,7 +548,7 @@ def test_fail_fast_with_jobs(ws: Workspace) -> None:
     ws.write("b.md", console("$ sleep 0.5"))
     for name in ("c", "d", "e"):
         ws.write(f"{name}.md", console(f"$ touch {ws.root / name}-ran"))
-    run = ws.call("-x", "-j", "2", "a.md", "b.md", "c.md", "d.md", "e.md")
+    run = ws.run("-x", "-j", "2", "a.md", "b.md", "c.md", "d.md", "e.md")
     assert run.status == 1
     assert re.fullmatch(r"[01] passed, 1 failed", run.summary), run.summary
     assert [path.name for path in ws.root.glob("*-ran")] == []
@@ -812,12 +813,12 @@ def jobs_docs(ws: Workspace) -> list[str]:
 @pytest.mark.parametrize("verbosity", [[], ["-v"]], ids=["normal", "verbose"])
 def test_jobs_report_same_as_sequential(ws: Workspace, verbosity: list[str]) -> None:
     names = jobs_docs(ws)
-    one = ws.call("-j", "1", *verbosity, *names)
+    one = ws.run("-j", "1", *verbosity, *names)
     assert one.status == 1
     assert documents_shown(one) == names
     assert one.summary == "2 passed, 4 failed, 1 skipped"
     for jobs in ("2", "3"):
-        many = ws.call("-j", jobs, *verbosity, *names)
+        many = ws.run("-j", jobs, *verbosity, *names)
         assert (many.status, many.stdout, many.stderr) == (one.status, one.stdout, one.stderr)
 
 
@@ -837,7 +838,7 @@ def test_jobs_progress_on_a_terminal_counts_every_document(ws: Workspace) -> Non
 def test_jobs_auto(ws: Workspace) -> None:
     ws.write("a.md", PASSING)
     ws.write("b.md", PASSING)
-    run = ws.call("-j", "auto", "a.md", "b.md")
+    run = ws.run("-j", "auto", "a.md", "b.md")
     assert run.status == 0, run.stdout + run.stderr
     assert run.summary == "2 passed, 0 failed"
 
@@ -970,3 +971,22 @@ def test_run_from_another_directory(tmp_path: Path) -> None:
     run = run_txtest(docs / "a.md", cwd=tmp_path.parent)
     assert run.status == 0, run.stdout
     assert documents_shown(run) == [str(docs / "a.md")]
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(ws: Workspace) -> None:
+    """`txtest ... | head`: the report's reader leaves early; txtest ends quietly."""
+    # a report far longer than a pipe holds, so txtest is still writing when it closes
+    ws.write("flood.md", console(*["$ echo actual", "expected"] * 2000))
+    process = subprocess.Popen(
+        [*TXTEST, "flood.md"],
+        cwd=ws.root,
+        env=base_env(ws.tmpdir, None),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline() == b"flood.md:2: FAILED\n"
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=60) in (1, 128 + signal.SIGPIPE)
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors

@@ -73,6 +73,8 @@ def test_every_option_key(tmp_path: Path) -> None:
         "quiet = false\n"
         "list = true\n"
         'junit_xml = "out/report.xml"\n'
+        'max_output = "1G"\n'
+        'log = "out/audit.jsonl"\n'
         'paths = ["docs", "README.md"]\n',
     )
     config = load_config(tmp_path)
@@ -91,6 +93,8 @@ def test_every_option_key(tmp_path: Path) -> None:
         "quiet": False,
         "list": True,
         "junit_xml": os.path.join("out", "report.xml"),
+        "max_output": "1G",
+        "log": os.path.join("out", "audit.jsonl"),
     }
     assert config.paths == ("docs", "README.md")
     assert set(config.defaults) == set(OPTION_TYPES)

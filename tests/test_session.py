@@ -12,7 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from txtest.session import Job, RawRun, Session, ansi_c_quote, descendants, strip_own_trace
+from txtest.processes import descendants
+from txtest.prompt import strip_own_trace
+from txtest.protocol import ansi_c_quote, might_be_unfinished
+from txtest.session import Job, RawRun, Session
 
 
 @pytest.fixture
@@ -107,8 +110,8 @@ def test_background_job_notice_is_not_output(session: Session) -> None:
     assert runs[1].output.strip().isdigit()
 
 
-def test_set_e_keeps_the_session_for_status_only_failures(session: Session) -> None:
-    runs = run(session, "set -e", "! true", "echo still here", "false", "echo never")
+def test_set_e_ends_the_session_at_a_failing_command(session: Session) -> None:
+    runs = run(session, "set -e", "! false", "echo still here", "false", "echo never")
     assert [r.output for r in runs[:3]] == [b"", b"", b"still here\n"]
     assert runs[3].lost == "the shell exited with status 1"
     assert runs[4].lost == "the session was lost earlier: the shell exited with status 1"
@@ -190,11 +193,21 @@ def test_ansi_c_quote_round_trips_through_bash(data: bytes) -> None:
 
 
 def test_strip_own_trace_keeps_the_user_trace() -> None:
-    traced = (
-        b"+ builtin eval 'echo hi\n__txtest_mark $?'\n++ echo hi\nhi\n++ __txtest_mark 0\n"
-        b"++ __txtest_s=0\n+ __txtest_fin 0\n+ return 0\n+ :\n"
+    fin = (
+        b"+ __txtest_fin 1\n+ __txtest_s=1\n+ __txtest_n=2\n+ PS1=x\n+ PS2=\n+ PS0=\n"
+        b"+ PROMPT_COMMAND=\n+ shopt -s promptvars\n+ [[ -t 2 ]]\n"
     )
-    assert strip_own_trace(traced) == b"++ echo hi\nhi\n"
+    after_zero = (
+        b"+ POSIXLY_CORRECT=y\n+ eval '\\__txtest_ret 0 && ((1))\nreturn 3'\n++ __txtest_ret 0\n"
+        b"++ unset POSIXLY_CORRECT\n++ (( 0 == 0 ))\n++ (( 1 ))\n++ return 3\nhi\n"
+    )
+    after_one = (
+        b"+ POSIXLY_CORRECT=y\n+ eval '\\__txtest_ret 1 && ((1))\n(( 1 ))'\n++ __txtest_ret 1\n"
+        b"++ unset POSIXLY_CORRECT\n++ (( 1 == 0 ))\n++ POSIXLY_CORRECT=y\n"
+        b"++ __txtest_status 1\n++ return 1\n++ (( 1 ))\n"
+    )
+    assert strip_own_trace(after_zero + fin) == b"++ return 3\nhi\n"
+    assert strip_own_trace(after_one + fin) == b"++ (( 1 ))\n"
 
 
 def test_own_trace_is_hidden_for_a_long_command_too(session: Session) -> None:
@@ -266,7 +279,7 @@ def test_session_files_stay_beside_the_control_path(tmp_path: Path) -> None:
         (result,) = run(started, long_command)
         assert result.output == b"x" * 5000 + b"\n"
         assert not list((tmp_path / "tmp").iterdir())
-        assert {p.name for p in tmp_path.iterdir()} >= {"tmp", ".s.init", ".s.c1"}
+        assert {p.name for p in tmp_path.iterdir()} == {"tmp", ".s.in"}
 
 
 def test_without_posix_spawn_setsid_pexpect_forks_the_shell(
@@ -280,3 +293,30 @@ def test_without_posix_spawn_setsid_pexpect_forks_the_shell(
     with Session("bash", dict(os.environ), tmp_path / "start", tmp_path / "c") as started:
         runs = run(started, "pwd", "echo $((6 * 7))")
     assert [r.output for r in runs] == [f"{tmp_path / 'start'}\n".encode(), b"42\n"]
+
+
+@pytest.mark.parametrize(
+    ("source", "unfinished"),
+    [
+        ("echo line1", False),
+        ("/bin/echo ext-1 a=b", False),
+        ("seq 1 200000", False),
+        ("echo a \\", True),
+        ("echo 'open", True),
+        ("cat <<EOF", True),
+        ("if true", True),
+        ("for i in 1 2", True),
+        ("echo a |", True),
+        ("{ echo", True),
+    ],
+)
+def test_might_be_unfinished_is_false_only_for_plain_simple_commands(
+    source: str, unfinished: bool
+) -> None:
+    assert might_be_unfinished(source) is unfinished
+
+
+def test_a_run_of_unfinished_commands_keeps_every_status(session: Session) -> None:
+    runs = run(session, "echo 'a", "echo b \\", "if true", "false", "echo 'c", "echo $?")
+    assert [r.exit_status for r in runs] == [2, 0, 2, 1, 2, 0]
+    assert runs[-1].output == b"2\n"

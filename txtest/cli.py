@@ -30,6 +30,7 @@ from txtest.model import (
     TermMode,
 )
 from txtest.parse import read_document
+from txtest.processes import become_subreaper, reap_orphans
 from txtest.report import (
     NORMAL,
     VERBOSE,
@@ -39,7 +40,6 @@ from txtest.report import (
     write_summary,
 )
 from txtest.runner import selected_blocks
-from txtest.session import become_subreaper, reap_orphans
 
 
 class Interrupted(BaseException):
@@ -151,6 +151,10 @@ def use_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
     is_flag=True,
     help="After each failing block, show its diff and ask whether to accept the actual output.",
 )
+@click.option(
+    "--max-output", metavar="SIZE", help="Output a command may print (64M, 1G, bytes; default 64M)."
+)
+@click.option("--log", metavar="FILE", help="Also write an audit log (JSON Lines) to FILE.")
 @click.version_option(__version__, "--version", prog_name="txtest")
 def command(
     paths: tuple[str, ...],
@@ -169,6 +173,8 @@ def command(
     quiet: bool,
     list_only: bool,
     junit_xml: str | None,
+    max_output: str | None,
+    log: str | None,
     interactive: bool,
 ) -> Settings:
     """Run the shell transcripts in PATHs (Markdown, cram .t, directories) and diff their output.
@@ -193,6 +199,8 @@ def command(
             fail_fast=fail_fast,
             keyword=keyword,
             update=update,
+            max_output=max_output,
+            log=log,
         )
     except OptionError as error:
         raise click.BadParameter(str(error), param_hint=error.option) from None
@@ -271,8 +279,22 @@ def run(
     return execute(settings, out, err, stdin)
 
 
+def _start_log(log: Path | None, err: TextIO) -> bool:
+    """Empty the `--log` file (each document appends its commands); False if it cannot be."""
+    if log is None:
+        return True
+    try:
+        log.write_bytes(b"")
+    except OSError as problem:
+        err.write(f"{log}: error: cannot write the log: {problem.strerror}\n")
+        return False
+    return True
+
+
 def execute(settings: Settings, out: TextIO, err: TextIO, stdin: TextIO | None = None) -> int:
     """Find, parse, run and report; return the exit status."""
+    if not _start_log(settings.run.log, err):
+        return ExitCode.INPUT_ERROR
     targets, errors = find_documents(settings.paths)
     for error in errors:
         write_input_error(err, error, color=settings.color)
@@ -467,6 +489,11 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.stderr.write("txtest: interrupted; every session was stopped\n")
         signum = interrupt.args[0] if interrupt.args else signal.SIGINT
         code = ExitCode.INTERRUPTED if signum == signal.SIGINT else 128 + signum
+    except BrokenPipeError:
+        # The reader went away (`txtest ... | head`): the sessions are gone with the
+        # unwound run; end as a program killed by SIGPIPE would, without a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 128 + signal.SIGPIPE
     finally:
         reap_orphans()
     _leave(code)

@@ -10,6 +10,7 @@ from pathlib import Path
 from txtest.errors import InputError
 from txtest.model import DEFAULT_LANGS, RunOptions, TermMode
 from txtest.parse import read_seconds
+from txtest.sizes import parse_size
 
 # option name -> the Python types its value may have in TOML
 OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
@@ -27,8 +28,10 @@ OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
     "quiet": (bool,),
     "list": (bool,),
     "junit_xml": (str,),
+    "max_output": (int, str),
+    "log": (str,),
 }
-_PATH_OPTIONS = ("workdir", "junit_xml")
+_PATH_OPTIONS = ("workdir", "junit_xml", "log")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,8 @@ def build_run_options(
     fail_fast: bool = False,
     keyword: str | None = None,
     update: bool = False,
+    max_output: str | None = None,
+    log: str | None = None,
 ) -> RunOptions:
     """RunOptions from option values as the command line and `[tool.txtest]` give them.
 
@@ -113,7 +118,10 @@ def build_run_options(
         langs = tuple(word.strip().lower() for word in lang.split(",") if word.strip())
         if not langs:
             raise OptionError("--lang", "needs at least one info-string word")
+    size = _size(max_output)
     options = RunOptions(
+        max_output=size if size is not None else RunOptions().max_output,
+        log=Path(log).resolve() if log else None,
         term=TermMode(term) if term else None,
         workdir=Path(workdir) if workdir else None,
         keep_tmp=keep_tmp,
@@ -137,7 +145,17 @@ def run_options(config: Config) -> RunOptions:
         term=_text(given.get("term")),
         lang=_text(given.get("lang")),
         workdir=_text(given.get("workdir")),
+        max_output=_text(given.get("max_output")),
     )
+
+
+def _size(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise OptionError("--max-output", str(error)) from None
 
 
 def _text(value: object) -> str | None:
@@ -204,7 +222,12 @@ def _option_value(key: str, value: object, pyproject: Path, start: Path) -> obje
         return ",".join(_string_list(key, value, _shown(pyproject, start)))
     if key in _PATH_OPTIONS and isinstance(value, str):
         return _relative(value, pyproject, start)
-    if key == "jobs":
+    if key == "max_output":
+        try:
+            parse_size(str(value))
+        except ValueError as error:
+            raise InputError(f"[tool.txtest] {error}", path=_shown(pyproject, start)) from None
+    if key in ("jobs", "max_output"):
         return str(value)
     return value
 

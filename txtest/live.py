@@ -179,7 +179,10 @@ class LiveView:
     def _tick(self) -> None:
         while not self.stop.wait(REFRESH):
             with self.lock:
-                self._draw()
+                try:
+                    self._draw()
+                except (OSError, ValueError):  # the terminal is gone: the main thread will see
+                    return
 
     def _put(self, stream: TextIO, text: str) -> None:
         """Under the lock: erase the status line, write text, draw the line again."""

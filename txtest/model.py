@@ -315,6 +315,10 @@ class RunOptions:
     """`PATH:LINE` selections for this document (1-based lines)."""
     langs: tuple[str, ...] = DEFAULT_LANGS
     """Info-string words that mark a console block (`--lang`)."""
+    max_output: int = 64 * 2**20
+    """`--max-output`: bytes a command may print before its session is lost."""
+    log: Path | None = None
+    """`--log FILE`: where each command sent to a session is recorded (JSON Lines)."""
 
 
 class StopFlag(Protocol):

@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from txtest.audit import append_record, log_record
 from txtest.compare import compare_command
 from txtest.errors import InputError
 from txtest.events import BlockDone, CommandDone, CommandStarted, Listener
@@ -74,6 +75,7 @@ class _Sessions:
                 self.area.start,
                 self.area.control(key),
                 output_pipe=self.document.format is DocFormat.CRAM,
+                max_output=self.options.max_output,
             )
             try:
                 self.started[key] = self.stack.enter_context(session)
@@ -321,7 +323,10 @@ def _finish_block(
         notify.started(block, command)
         raw = next(raw_runs)
         skipped = skipped or _asks_to_skip(raw)
-        screen = screen_lines(raw.output, mode)
+        if options.log is not None:
+            append_record(options.log, log_record(command, block.session, raw))
+        output = elide_output(raw.output) if raw.exit_status is None else raw.output
+        screen = screen_lines(output, mode)
         run = CommandRun(
             actual=screen.lines,
             no_eol=screen.no_eol,
@@ -349,6 +354,50 @@ def _asks_to_skip(raw: RawRun) -> bool:
     so skips its block too (SPEC §9).
     """
     return raw.lost is not None and raw.lost.endswith(_SKIP_LOSS)
+
+
+_KEPT_LINES = 20
+
+
+def elide_output(output: bytes, keep: int = _KEPT_LINES) -> bytes:
+    """The first and last `keep` lines of a lost command's output, with a line saying how
+    many were left out between: nobody reads a diff of millions of lines."""
+    head_end = _nth_newline(output, keep)
+    tail_start = _nth_newline_from_end(output, keep + 1)
+    if head_end < 0 or tail_start < 0 or tail_start <= head_end:
+        return output if len(output) <= 8 * _KEPT_BYTES else _cut_bytes(output)
+    left_out = output.count(b"\n", head_end + 1, tail_start + 1)
+    marker = b"... (%d lines left out) ...\n" % left_out
+    return _cut_bytes(output[: head_end + 1]) + marker + _cut_bytes(output[tail_start + 1 :])
+
+
+_KEPT_BYTES = 4096
+
+
+def _cut_bytes(text: bytes) -> bytes:
+    """A long stretch without newlines, shortened to its two ends."""
+    if len(text) <= 2 * _KEPT_BYTES:
+        return text
+    left_out = len(text) - 2 * _KEPT_BYTES
+    return text[:_KEPT_BYTES] + b"\n... (%d bytes left out) ...\n" % left_out + text[-_KEPT_BYTES:]
+
+
+def _nth_newline(data: bytes, count: int) -> int:
+    index = -1
+    for _ in range(count):
+        index = data.find(b"\n", index + 1)
+        if index < 0:
+            return -1
+    return index
+
+
+def _nth_newline_from_end(data: bytes, count: int) -> int:
+    index = len(data)
+    for _ in range(count):
+        index = data.rfind(b"\n", 0, index)
+        if index < 0:
+            return -1
+    return index
 
 
 def write_fixture(fixture: FileFixture, cwd: Path) -> None:

@@ -1,34 +1,28 @@
-"""One bash on a pseudo-terminal, driven by pexpect: commands in, raw output and status out.
+"""One bash on a pseudo-terminal: commands in through a pipe, raw output and status out.
 
-How a command travels: as one typed line that `eval`s it, spelled as a
-$'...' word of printable ASCII, with stdin from /dev/null. A command too long
-for the tty's 4095-byte line limit is written to a control file instead (a
-path of the session's own, outside TESTTMP), and the typed line reads it.
+How a command travels (docs/architecture.md): bash reads its commands from a
+pipe of its own (its stdin), never from the terminal, so a command that
+opens /dev/tty cannot read txtest's later commands, and no terminal mode a
+command sets (`stty olcuc`, `-icanon`, `echo`) changes what bash reads.
+Each command is one line on that pipe:
 
-The end of a command is the prompt. `__txtest_mark` rewrites PS1 after every
-command as `<nonce>:STATUS:LAST_BG_PID:<nonce>`, spelled with `\\072` escapes
-so that only the prompt itself, never `set -x` output or `echo $PS1`, holds
-the colon form the reader looks for. The nonce comes from `secrets` and lives
-only in this process and bash's PS1.
+    POSIXLY_CORRECT=y \\eval "\\__txtest_ret $__txtest_s && ((1))"$'\\n'$'TEXT' </dev/null;
+    \\__txtest_fin $?
 
-Several typed lines may wait in the tty's input queue at once (commands never
-read the tty: their stdin is /dev/null), so bash runs a document's commands
-back to back while this side reads: no round trip per command.
+(session_init.sh says why each piece is there; the backslashes keep aliases off).
+
+The text travels as a $'...' word, so bash parses it alone, as a string:
+an unfinished quote, here-document or trailing backslash ends at the end of
+that string and nothing of txtest's is appended to it. Its output and the
+prompt go to the terminal; the prompt (txtest.prompt) carries the status.
+Commands are written ahead while bash runs, so there is no round trip.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
-import re
-import secrets
-import select
 import shlex
-import signal
-import struct
-import termios
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,15 +32,18 @@ from types import TracebackType
 import pexpect
 from pexpect import pty_spawn
 
-_READ_SIZE = 1 << 16
+from txtest.processes import descendants, kill_all, kill_session
+from txtest.prompt import Frame, PromptReader, Sentinel
+from txtest.protocol import command_line, init_script
+from txtest.ptyio import drain, prepare_child, read_chunk, spawn_on_pty, wait_io, write_some
+from txtest.sizes import DEFAULT_MAX_OUTPUT, format_size
+from txtest.waiting import machine, read_process, waits_for_terminal
+
 _POLL = 0.05
+WAITING = "waiting for terminal input"
 _COALESCE = 0.0003
 """While bash has further commands queued, wait this long after each read: output
-then comes in fewer, larger reads, and both processes wake less often (W1's
-session phase goes from about 55 to 47 ms)."""
-_INLINE_LIMIT = 2048
-"""Longest quoted command typed inline; the tty's line limit is 4095 bytes."""
-_JOB_NOTICE = re.compile(rb"^\[[0-9]+\] [0-9]+\r?\n", re.MULTILINE)
+then comes in fewer, larger reads, and both processes wake less often."""
 
 
 class SessionError(RuntimeError):
@@ -61,6 +58,8 @@ class RawRun:
     exit_status: int | None
     lost: str | None = None
     duration: float = 0.0
+    started: float = 0.0
+    """Wall-clock time (time.time()) when the command's turn came."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,25 +81,30 @@ class Session:
         control: Path,
         *,
         output_pipe: bool = False,
+        max_output: int = DEFAULT_MAX_OUTPUT,
     ) -> None:
         self._shell = shell
         self._env = dict(env)
         self._cwd = cwd
-        self._control = control
+        self._fifo = control.with_name(f"{control.name}.out")
+        self._inbox = control.with_name(f"{control.name}.in")
         self._pipe_mode = output_pipe
-        self._lookahead = 0 if output_pipe else 64
-        fifo = shlex.quote(str(self._control_file("out")))
-        self._target = f">{fifo} 2>&1".encode() if output_pipe else b""
-        nonce = secrets.token_hex(12)
-        self._nonce = nonce
-        self._sentinel = re.compile(
-            rb"%s:([0-9]+):([0-9]*):%s" % (nonce[:12].encode(), nonce[12:].encode())
-        )
+        self._max_output = max_output
+        self._lookahead = 0 if output_pipe else 1 << 30
+        self._target = f" >{shlex.quote(str(self._fifo))} 2>&1".encode() if output_pipe else b""
+        self._sentinel = Sentinel.fresh()
+        self._reader = PromptReader(self._sentinel)
         self._child: pexpect.spawn | None = None
         self._fd = -1
+        self._commands = -1
         self._fifo_fd = -1
-        self._count = 0
+        self._ended_wait = False
+        self._sent = 0
+        """Commands whose turn has come, in this and earlier calls of `run`."""
         self._tty = bytearray()
+        self._tty_name = ""
+        self._tty_device = -1
+        self._machine = machine()
         self.lost: str | None = None
 
     # -- lifetime -----------------------------------------------------------
@@ -122,42 +126,34 @@ class Session:
         return self._child.pid if self._child is not None else -1
 
     def start(self, timeout: float = 30.0) -> None:
-        """Spawn bash, make it quiet, and wait for the first sentinel prompt."""
-        init = self._control_file("init")
-        init.write_text(self._init_script(), encoding="utf-8")
+        """Spawn bash on its pipe and pty, send the init script, wait for the first prompt."""
         if self._pipe_mode:
-            fifo = self._control_file("out")
-            os.mkfifo(fifo, 0o600)
-            self._fifo_fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+            os.mkfifo(self._fifo, 0o600)
+            self._fifo_fd = os.open(self._fifo, os.O_RDWR | os.O_NONBLOCK)
+        # a named pipe, not os.pipe(): pexpect's own fork passes no descriptor on
+        os.mkfifo(self._inbox, 0o600)
+        self._commands = os.open(self._inbox, os.O_RDWR | os.O_NONBLOCK)
         try:
-            self._child = _Spawn(
-                self._shell,
-                ["--noprofile", "--norc", "--noediting"],
-                env=self._env,
-                echo=False,
-                dimensions=(24, 80),
-                encoding=None,
-            )
+            self._child = _spawn(self._shell, self._env, str(self._inbox))
         except (pexpect.ExceptionPexpect, OSError) as error:
             raise SessionError(f"cannot start the shell {self._shell!r}: {error}") from None
-        self._child.delaybeforesend = None
-        self._child.delayafterread = None
         self._child.delayafterclose = 0
         self._child.delayafterterminate = 0
         self._child.ptyproc.delayafterclose = 0
         self._child.ptyproc.delayafterterminate = 0
         self._fd = self._child.child_fd
         os.set_blocking(self._fd, False)
-        self._quiet_tty()
-        line = f"set +H +m +o history; unset HISTFILE; . {shlex.quote(str(init))}\n"
-        self._write_all(line.encode())
-        buffer = bytearray()
-        first = self._read_until_sentinel(buffer, time.monotonic() + timeout)
-        if first is None:
+        with contextlib.suppress(OSError):
+            self._tty_name = os.readlink(f"/proc/{self._child.pid}/fd/2")
+            self._tty_device = os.stat(self._tty_name).st_rdev
+        pending = bytearray(init_script(self._cwd, self._sentinel))
+        if self._read_frame(time.monotonic() + timeout, pending, timeout) is None:
             self.close()
             raise SessionError(
                 f"the shell {self._shell!r} did not start: {self.lost or 'no prompt'}"
             )
+        # bash's own start-up lines (no job control) come before the first prompt
+        self._reader.take()
 
     def close(self) -> None:
         """Kill the shell and everything it started, and reap them."""
@@ -172,13 +168,10 @@ class Session:
         if child.ptyproc.exitstatus is None and child.ptyproc.signalstatus is None:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(child.pid, 0)
-        if self._fifo_fd >= 0:
-            os.close(self._fifo_fd)
-            self._fifo_fd = -1
-
-    def _control_file(self, name: str) -> Path:
-        """A file of the session's own: the control path plus a suffix, beside it."""
-        return self._control.with_name(f"{self._control.name}.{name}")
+        for fd in (self._fifo_fd, self._commands):
+            if fd >= 0:
+                os.close(fd)
+        self._fifo_fd = self._commands = -1
 
     def cwd(self) -> Path:
         """The shell's current directory, read while it waits at its prompt."""
@@ -188,172 +181,133 @@ class Session:
 
     def run(self, jobs: Sequence[Job]) -> Iterator[RawRun]:
         """Run jobs in order, yielding one RawRun each; after a loss, the rest fail."""
-        lines = [self._prepare(job) for job in jobs]
+        lines = [self.command_line(job.source) for job in jobs]
         pending = bytearray()
         next_line = 0
-        buffer = bytearray()
         for index, job in enumerate(jobs):
             if self.lost is not None:
                 yield RawRun(b"", None, f"the session was lost earlier: {self.lost}")
                 continue
-            started = time.monotonic()
-            deadline = started + job.timeout
+            wall, started = time.time(), time.monotonic()
             while next_line < len(lines) and next_line <= index + self._lookahead:
                 pending += lines[next_line]
                 next_line += 1
             queued = next_line > index + 1
-            found = self._read_until_sentinel(
-                buffer, deadline, pending, timeout=job.timeout, coalesce=queued
-            )
+            self._ended_wait = False
+            deadline = started + job.timeout
+            self._sent += 1
+            frame = self._frame(deadline, pending, job.timeout, queued)
             duration = time.monotonic() - started
-            if found is None:
-                output = self._clean(bytes(buffer), lines)
-                buffer.clear()
-                yield RawRun(output, None, self.lost, duration)
-                continue
-            status, output = found
-            yield RawRun(self._clean(output, lines), status, None, duration)
+            if frame is None:
+                yield RawRun(self._reader.take(), None, self.lost, duration, wall)
+            else:
+                failure = WAITING if self._ended_wait else None
+                yield RawRun(frame.output, frame.status, failure, duration, wall)
 
-    def _prepare(self, job: Job) -> bytes:
-        """The line typed to run a command: short ones inline, long ones via a file."""
-        text = job.source.encode("utf-8", "surrogateescape") + b"\n__txtest_mark $?"
-        quoted = ansi_c_quote(text)
-        if len(quoted) <= _INLINE_LIMIT:
-            # `$?` is still the previous command's: `__txtest_fin` returned it
-            run = b"\\builtin eval " + quoted
-        else:
-            self._count += 1
-            path = self._control_file(f"c{self._count}")
-            path.write_bytes(text + b"\n\0")
-            run = (
-                b"\\builtin read -r -d '' __txtest_c <"
-                + shlex.quote(str(path)).encode()
-                + b' && __txtest_ret $__txtest_s && :; \\builtin eval "$__txtest_c"'
-            )
-        return run + b" </dev/null " + self._target + b"; __txtest_fin $? && :\n"
+    def _frame(
+        self, deadline: float, pending: bytearray, timeout: float, queued: bool
+    ) -> Frame | None:
+        """The frame of the command whose turn it is, from its fresh prompt.
 
-    def _init_script(self) -> str:
-        """Bash code run once at start: the helpers and the first sentinel prompt.
-
-        `__txtest_mark` runs as the last line of every command's own eval, so a
-        non-zero status that did not stop a `set -e` shell inside the command
-        (`! true`, `false && x`) does not stop it afterwards either;
-        `__txtest_fin` covers a command that never reached that line.
+        bash draws the prompt it drew last, without expanding it again, when a
+        command's text ended inside a quote, after a backslash or in an
+        unfinished compound command. A command that might end so is followed
+        by an empty line, which runs nothing and makes bash draw one more,
+        fresh prompt; the count each prompt carries says which is which.
         """
-        sentinel = f"{self._nonce[:12]}\\072$1\\072${{!-}}\\072{self._nonce[12:]}"
-        return "\n".join(
-            [
-                # bash starts where txtest runs (posix_spawn cannot chdir); the
-                # caller's OLDPWD is kept as a chdir before exec would keep it
-                "[[ -v OLDPWD ]] && __txtest_o=$OLDPWD || __txtest_o=",
-                f"\\builtin cd -- {shlex.quote(str(self._cwd))} || \\builtin exit 1",
-                'if [ -n "$__txtest_o" ]; then OLDPWD=$__txtest_o;',
-                "else \\builtin unset OLDPWD; \\builtin declare -x OLDPWD; fi",
-                "\\builtin unset __txtest_o",
-                "__txtest_s=0 __txtest_d=",
-                "__txtest_ret() { return $1; }",
-                "__txtest_mark() {",
-                "  __txtest_s=$1 __txtest_d=1",
-                f'  PS1="{sentinel}"',
-                "  PS2='' PS0='' PROMPT_COMMAND=''",
-                "}",
-                "__txtest_fin() {",
-                '  [ -n "$__txtest_d" ] || __txtest_mark "$1"',
-                "  __txtest_d=",
-                "  \\builtin [ -t 2 ] || exec 2>/dev/tty",
-                "  return $__txtest_s",
-                "}",
-                "shopt -u checkwinsize 2>/dev/null",
-                "unset PROMPT_COMMAND PS0 MAILCHECK",
-                "__txtest_mark 0",
-                "__txtest_d=",
-                "",
-            ]
-        )
-
-    # -- the tty ------------------------------------------------------------
-
-    def _quiet_tty(self) -> None:
-        """Echo and output newline translation off, if a command turned them on."""
-        try:
-            attrs = termios.tcgetattr(self._fd)
-        except termios.error:
-            return
-        lflag, oflag = attrs[3], attrs[1]
-        if lflag & termios.ECHO or oflag & termios.ONLCR:
-            attrs[3] = lflag & ~(termios.ECHO | termios.ECHONL)
-            attrs[1] = oflag & ~termios.ONLCR
-            termios.tcsetattr(self._fd, termios.TCSANOW, attrs)
-
-    def _write_all(self, data: bytes) -> None:
-        pending = bytearray(data)
-        while pending:
-            select.select([], [self._fd], [], _POLL)
-            self._write_some(pending)
-
-    def _write_some(self, pending: bytearray) -> None:
-        self._quiet_tty()
-        try:
-            written = os.write(self._fd, pending)
-        except BlockingIOError:
-            return
-        except OSError as error:
-            if error.errno in (errno.EIO, errno.EBADF):
-                return
-            raise
-        del pending[:written]
-
-    def _read_until_sentinel(
-        self,
-        buffer: bytearray,
-        deadline: float,
-        pending: bytearray | None = None,
-        timeout: float = 0.0,
-        coalesce: bool = False,
-    ) -> tuple[int, bytes] | None:
-        """Read until the next sentinel; return (status, output) or None when lost.
-
-        Output past the sentinel stays in `buffer` for the next command.
-        """
-        searched = 0
+        output = bytearray()
         while True:
-            match = self._sentinel.search(buffer, max(0, searched - 64))
-            if match is not None:
-                output = bytes(buffer[: match.start()])
-                status, background = int(match.group(1)), bytes(match.group(2))
-                del buffer[: match.end()]
-                return status, self._notice_free(output, background)
-            searched = len(buffer)
-            remaining = deadline - time.monotonic()
+            frame = self._read_frame(deadline, pending, timeout, queued)
+            if frame is None:
+                self._reader.pending[:0] = output
+                return None
+            output += frame.output
+            if frame.count == self._sent:
+                return Frame(bytes(output), frame.status, frame.count)
+
+    def command_line(self, source: str) -> bytes:
+        """The line on bash's pipe that runs one command (txtest.protocol)."""
+        return command_line(source, self._target)
+
+    def _read_frame(
+        self, deadline: float, pending: bytearray, timeout: float, coalesce: bool = False
+    ) -> Frame | None:
+        """Read until the next prompt; None when the session is lost on the way."""
+        quiet_since = time.monotonic()
+        received = len(self._reader.pending)
+        while True:
+            frame = self._reader.next_frame()
+            if frame is not None:
+                return frame
+            now = time.monotonic()
+            if len(self._reader.pending) != received:
+                quiet_since, received = now, len(self._reader.pending)
+            elif now - quiet_since >= _POLL and not pending:
+                deadline = self._end_wait(deadline)
+                quiet_since = now
+            remaining = deadline - now
             if remaining <= 0:
                 self._lose(f"timed out after {timeout:g} s")
                 return None
-            if not self._pump(buffer, pending, min(remaining, _POLL)):
+            if len(self._reader.pending) > self._max_output:
+                self._lose(f"output exceeded {format_size(self._max_output)}")
+                return None
+            if not self._pump(pending, min(remaining, _POLL)):
                 return None
             if coalesce:
                 time.sleep(_COALESCE)
 
-    def _pump(self, buffer: bytearray, pending: bytearray | None, wait: float) -> bool:
+    def waiting_for_input(self) -> bool:
+        """True when the shell or a command it runs is blocked reading the terminal."""
+        if self._child is None or not self._tty_name:
+            return False
+        pid = self._child.pid
+        readings = [read_process(member) for member in (pid, *descendants(pid))]
+        present = [reading for reading in readings if reading is not None]
+        return waits_for_terminal(present, self._tty_name, self._tty_device, self._machine)
+
+    def write_terminal(self, data: bytes) -> None:
+        """Type bytes into the terminal, as a keyboard would."""
+        with contextlib.suppress(OSError):
+            os.write(self._fd, data)
+
+    def _end_wait(self, deadline: float) -> float:
+        """If the command waits for terminal input: end-of-file, then a kill; the new deadline.
+
+        A command is given end-of-file (Ctrl-D) as a user would; if it is still
+        waiting at the next check (one more quiet poll, 50 ms), its processes
+        (never the shell) are killed.
+        """
+        if not self.waiting_for_input():
+            return deadline
+        if self._ended_wait and self._child is not None:
+            kill_all(descendants(self._child.pid))
+            return deadline
+        self._ended_wait = True
+        self.write_terminal(b"\x04")
+        return deadline
+
+    def _pump(self, pending: bytearray, wait: float) -> bool:
         """One select round: write what is pending, read what is there; False if lost."""
         readers = [self._fd] + ([self._fifo_fd] if self._fifo_fd >= 0 else [])
-        writers = [self._fd] if pending else []
-        readable, writable, _ = select.select(readers, writers, [], wait)
-        if writable and pending is not None:
-            self._write_some(pending)
+        writers = [self._commands] if pending else []
+        readable, writable = wait_io(readers, writers, wait)
+        if writable:
+            write_some(self._commands, pending)
         if self._fifo_fd in readable:
-            buffer += _drain(self._fifo_fd)
+            self._reader.feed(drain(self._fifo_fd))
         if self._fd in readable:
-            chunk = _read_chunk(self._fd)
+            chunk = read_chunk(self._fd)
             if chunk is None:
                 return self._check_alive(force=True)
             if self._pipe_mode:
-                self._sentinel_only(buffer, chunk)
+                self._sentinel_only(chunk)
             else:
-                buffer += chunk
+                self._reader.feed(chunk)
             return True
         return self._check_alive(force=not readable and not writable)
 
-    def _sentinel_only(self, buffer: bytearray, chunk: bytes) -> None:
+    def _sentinel_only(self, chunk: bytes) -> None:
         """In pipe mode the tty carries only prompts: drain the pipe, then add them.
 
         Pipe mode runs one command at a time, so the pipe holds only output of
@@ -361,9 +315,9 @@ class Session:
         """
         self._tty += chunk
         last = 0
-        for match in self._sentinel.finditer(self._tty):
-            buffer += _drain(self._fifo_fd)
-            buffer += match.group(0)
+        for match in self._sentinel.pattern().finditer(self._tty):
+            self._reader.feed(drain(self._fifo_fd))
+            self._reader.feed(match.group(0))
             last = match.end()
         del self._tty[:last]
         if len(self._tty) > 4096:
@@ -386,216 +340,40 @@ class Session:
         if self._child is not None:
             kill_session(self._child.pid)
 
-    def _notice_free(self, output: bytes, background_pid: bytes) -> bytes:
-        """Drop bash's `[1] PID` notices, printed because the shell is interactive."""
-        if background_pid and b"] " in output:
-            return _JOB_NOTICE.sub(b"", output)
-        return output
 
-    def _clean(self, output: bytes, lines: Sequence[bytes]) -> bytes:
-        """Remove what the session itself added: echoed typed lines, its own `set -x` trace."""
-        if b"__txtest_" not in output:
-            return output
-        for line in lines:
-            output = output.replace(line, b"").replace(line[:-1] + b"\r\n", b"")
-        return strip_own_trace(output)
+_ARGS = ["--noprofile", "--norc", "--noediting", "-i"]
 
 
-class _Spawn(pexpect.spawn):  # type: ignore[misc]
-    """pexpect's spawn with the shell started by `spawn_on_pty` instead of a fork."""
+def _spawn(shell: str, env: Mapping[str, str], stdin: str) -> pexpect.spawn:
+    """pexpect's spawn of the shell on an 80x24 pty, its stdin the command pipe."""
+    try:
+        return _PosixSpawn(stdin, shell, _ARGS, env=dict(env), **_SPAWN_OPTIONS)
+    except NotImplementedError:  # no POSIX_SPAWN_SETSID here: pexpect forks, public API only
+        return pexpect.spawn(
+            shell,
+            _ARGS,
+            env=dict(env),
+            preexec_fn=lambda: prepare_child(stdin),
+            **_SPAWN_OPTIONS,
+        )
+
+
+_SPAWN_OPTIONS: dict[str, object] = {"echo": False, "dimensions": (24, 80), "encoding": None}
+
+
+class _PosixSpawn(pexpect.spawn):  # type: ignore[misc]
+    """pexpect's spawn, the shell started by `spawn_on_pty` (posix_spawn) instead of a fork.
+
+    pexpect has no public hook to start the child another way; this override
+    of `_spawnpty` is the one private method txtest touches.
+    """
+
+    def __init__(self, stdin: str, *args: object, **kwargs: object) -> None:
+        self._stdin = stdin
+        super().__init__(*args, **kwargs)
 
     def _spawnpty(self, args: list[str], **kwargs: object) -> object:
-        dimensions = kwargs.get("dimensions", (24, 80))
-        rows, cols = dimensions if isinstance(dimensions, tuple) else (24, 80)
         env = kwargs.get("env")
-        try:
-            pid, fd = spawn_on_pty(
-                args, env if isinstance(env, dict) else dict(os.environ), rows, cols
-            )
-        except NotImplementedError:  # a platform without POSIX_SPAWN_SETSID: pexpect's fork
-            return super()._spawnpty(args, **kwargs)
+        environment = env if isinstance(env, dict) else dict(os.environ)
+        pid, fd = spawn_on_pty(args, environment, 24, 80, self._stdin)
         return pty_spawn.ptyprocess.PtyProcess(pid, fd)
-
-
-_DEFAULT_SIGNALS = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
-
-
-def spawn_on_pty(
-    argv: Sequence[str], env: Mapping[str, str], rows: int, cols: int
-) -> tuple[int, int]:
-    """Start argv as a session leader whose controlling terminal is a new pty; (pid, master fd).
-
-    posix_spawn (a vfork, here about 0.3 ms) rather than ptyprocess's fork of
-    the whole interpreter (about 3 ms). Opening the pty's far end after setsid
-    makes it the controlling terminal. Every signal starts at its default and
-    none is blocked: Python ignores SIGPIPE and SIGXFSZ, and a fork would pass
-    that on (`yes | head -1` would then complain of a broken pipe). No
-    inheritable descriptor of this process reaches the shell.
-    """
-    master, slave = os.openpty()
-    try:
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        attrs = termios.tcgetattr(slave)
-        attrs[3] &= ~(termios.ECHO | termios.ECHONL)
-        termios.tcsetattr(slave, termios.TCSANOW, attrs)
-        actions: list[tuple[int, ...] | tuple[int, int, str, int, int]] = [
-            (os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds()
-        ]
-        actions += [
-            (os.POSIX_SPAWN_OPEN, 0, os.ttyname(slave), os.O_RDWR, 0),
-            (os.POSIX_SPAWN_DUP2, 0, 1),
-            (os.POSIX_SPAWN_DUP2, 0, 2),
-        ]
-        pid = os.posix_spawn(
-            argv[0],
-            list(argv),
-            dict(env),
-            file_actions=actions,
-            setsid=True,
-            setsigdef=_DEFAULT_SIGNALS,
-            setsigmask=(),
-        )
-    except BaseException:
-        os.close(master)
-        raise
-    finally:
-        os.close(slave)
-    return pid, master
-
-
-def _inheritable_fds() -> list[int]:
-    """This process's descriptors above 2 that an exec would pass on."""
-    try:
-        names = os.listdir("/proc/self/fd")
-    except OSError:
-        return []
-    found = []
-    for name in names:
-        fd = int(name)
-        if fd > 2:
-            with contextlib.suppress(OSError):
-                if os.get_inheritable(fd):
-                    found.append(fd)
-    return found
-
-
-def _read_chunk(fd: int) -> bytes | None:
-    """Read what the pty has; None at end of file (the shell side is gone)."""
-    try:
-        data = os.read(fd, _READ_SIZE)
-    except BlockingIOError:
-        return b""
-    except OSError as error:
-        if error.errno == errno.EIO:
-            return None
-        raise
-    return data or None
-
-
-def _drain(fd: int) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        try:
-            data = os.read(fd, _READ_SIZE)
-        except BlockingIOError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    return b"".join(chunks)
-
-
-def kill_session(pid: int) -> None:
-    """SIGKILL a shell, its process group, and every descendant still attached to it.
-
-    Descendants that were orphaned earlier (daemons) were adopted by txtest,
-    the subreaper, and `reap_orphans` ends them.
-    """
-    if pid <= 0:
-        return
-    family = descendants(pid)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-    for member in (pid, *family):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(member, signal.SIGKILL)
-
-
-def descendants(pid: int) -> list[int]:
-    """Children, grandchildren, ... of pid (Linux /proc; empty elsewhere)."""
-    found: list[int] = []
-    frontier = [pid]
-    while frontier:
-        children = [child for parent in frontier for child in children_of(parent)]
-        found.extend(children)
-        frontier = children
-    return found
-
-
-def children_of(pid: int) -> list[int]:
-    """Direct children of pid, from /proc/PID/task/*/children."""
-    children: list[int] = []
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return children
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/children", "rb") as handle:
-                children.extend(int(word) for word in handle.read().split())
-        except OSError:
-            continue
-    return children
-
-
-_UNSAFE = re.compile(rb"[^\x20-\x7e]|['\\!]")
-
-
-def ansi_c_quote(data: bytes) -> bytes:
-    """Spell bytes as a bash $'...' word holding only printable ASCII.
-
-    No raw control byte reaches the tty (where ^C, ^D, ^U or DEL would act),
-    and no `!` (history expansion, should a command turn it back on).
-    """
-    return b"$'" + _UNSAFE.sub(_octal, data) + b"'"
-
-
-def _octal(match: re.Match[bytes]) -> bytes:
-    return b"\\%03o" % match[0][0]
-
-
-_OWN_TRACE_END = b"__txtest_mark $?'\n"
-_OWN_TRACE_TAIL = re.compile(rb"^\++ __txtest_mark [0-9]+\n", re.MULTILINE)
-
-
-def strip_own_trace(output: bytes) -> bytes:
-    """Drop the `set -x` lines of the session's own code around a command."""
-    first_line = output[: output.find(b"\n")]
-    if first_line.startswith(b"+"):
-        end = output.find(_OWN_TRACE_END)
-        if end >= 0 and (b"builtin eval" in first_line or b"__txtest_c" in first_line):
-            output = output[end + len(_OWN_TRACE_END) :]
-    tails = list(_OWN_TRACE_TAIL.finditer(output))
-    return output[: tails[-1].start()] if tails else output
-
-
-_PR_SET_CHILD_SUBREAPER = 36
-
-
-def become_subreaper() -> None:
-    """Adopt orphaned descendants (Linux), so daemons a document starts can be found."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
-def reap_orphans() -> None:
-    """SIGKILL and reap every child still left: only escaped descendants remain by now."""
-    for pid in children_of(os.getpid()):
-        kill_session(pid)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)

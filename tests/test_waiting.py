@@ -1,0 +1,59 @@
+"""The wait detector's decision, from /proc readings given as data."""
+
+from __future__ import annotations
+
+import os
+
+from txtest.waiting import ProcessReading, read_process, waits_for_terminal
+
+TTY, DEVICE = "/dev/pts/7", 34823
+READ, POLL, WAIT4, NANOSLEEP = 0, 7, 61, 35  # x86_64
+
+
+def waits(*readings: ProcessReading, machine: str = "x86_64") -> bool:
+    return waits_for_terminal(readings, TTY, DEVICE, machine)
+
+
+def test_a_read_of_the_terminal_waits() -> None:
+    assert waits(ProcessReading(READ, 0, {0: TTY, 1: TTY, 2: TTY}, DEVICE))
+
+
+def test_a_read_of_dev_tty_waits() -> None:
+    assert waits(ProcessReading(READ, 3, {0: "/dev/null", 3: "/dev/tty"}, DEVICE))
+
+
+def test_a_read_of_a_pipe_does_not_wait() -> None:
+    assert not waits(ProcessReading(READ, 0, {0: "pipe:[12]", 1: TTY, 2: TTY}, DEVICE))
+
+
+def test_the_shell_waiting_for_its_child_or_a_sleep_does_not_wait() -> None:
+    assert not waits(
+        ProcessReading(WAIT4, 0xFFFFFFFF, {0: "/dev/null", 1: TTY, 2: TTY}, DEVICE),
+        ProcessReading(NANOSLEEP, 0, {1: TTY, 2: TTY}, DEVICE),
+    )
+
+
+def test_a_poll_counts_only_with_the_terminal_open_beyond_stdout_and_stderr() -> None:
+    assert not waits(
+        ProcessReading(POLL, 0, {0: "/dev/null", 1: TTY, 2: TTY, 3: "socket:[9]"}, DEVICE)
+    )
+    assert waits(ProcessReading(POLL, 0, {0: "/dev/null", 1: TTY, 2: TTY, 4: "/dev/tty"}, DEVICE))
+
+
+def test_dev_tty_of_another_terminal_is_not_ours() -> None:
+    assert not waits(ProcessReading(READ, 3, {3: "/dev/tty"}, 34999))
+
+
+def test_a_running_process_or_an_unknown_machine_does_not_wait() -> None:
+    assert not waits(ProcessReading(None, terminal=DEVICE))
+    assert not waits(ProcessReading(63, 0, {0: TTY}, DEVICE), machine="sparc")
+
+
+def test_aarch64_numbers() -> None:
+    assert waits(ProcessReading(63, 0, {0: TTY}, DEVICE), machine="aarch64")
+
+
+def test_the_reader_reads_this_process() -> None:
+    reading = read_process(os.getpid())
+    assert reading is not None
+    assert reading.syscall is None or reading.syscall >= 0

@@ -1,0 +1,118 @@
+"""The sentinel prompt and the pure reader that cuts a byte stream into command frames.
+
+The prompt is `A:STATUS:BGPID:COUNT:B`, A and B two halves of a random nonce. PS1
+spells its colons as `\\072`, which bash decodes only when it draws the
+prompt, so `echo $PS1` or a `set -x` trace never prints the form the reader
+looks for, and no command can print it without knowing the nonce.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+_JOB_NOTICE = re.compile(rb"^\[[0-9]+\] [0-9]+\r?\n", re.MULTILINE)
+_OWN_TRACE_HEAD = re.compile(
+    rb"\++ POSIXLY_CORRECT=y\r?\n\++ eval (?s:.*?)\r?\n\++ __txtest_ret ([0-9]+)\r?\n"
+    rb"\++ unset POSIXLY_CORRECT\r?\n\++ \(\( [0-9]+ == 0 \)\)\r?\n"
+)
+"""The `set -x` lines of the statements every command line starts with, then..."""
+_OWN_TRACE_ZERO = re.compile(rb"\++ \(\( 1 \)\)\r?\n")
+"""... after a status of 0, or ..."""
+_OWN_TRACE_NONZERO = re.compile(
+    rb"\++ POSIXLY_CORRECT=y\r?\n\++ __txtest_status [0-9]+\r?\n\++ return [0-9]+\r?\n"
+)
+"""... after another status."""
+_OWN_TRACE_TAIL = re.compile(
+    rb"\++ __txtest_fin [0-9]+\r?\n\++ __txtest_s=[0-9]+\r?\n\++ __txtest_n=[0-9]+\r?\n"
+    rb"\++ PS1=.*\r?\n\++ PS2=\r?\n\++ PS0=\r?\n\++ PROMPT_COMMAND=\r?\n"
+    rb"\++ shopt -s promptvars\r?\n\++ \[\[ -t 2 \]\]\r?\n\Z"
+)
+"""The `set -x` lines of the statement every command line ends with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One command's output up to its prompt, and the status the prompt carried."""
+
+    output: bytes
+    status: int
+    count: int
+    """How many commands the shell had finished when it drew this prompt."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sentinel:
+    """The session's prompt: how bash is told to draw it, and how it is found."""
+
+    first: str
+    second: str
+
+    @classmethod
+    def fresh(cls) -> Sentinel:
+        """A new nonce of 96 bits in decimal digits, split in two halves.
+
+        Digits, not hex: `stty olcuc` would upper-case the letters of the prompt.
+        """
+        nonce = f"{secrets.randbits(96):029d}"
+        return cls(nonce[:14], nonce[14:])
+
+    @property
+    def ps1(self) -> str:
+        """PS1's text: bash expands the variables and decodes `\\072` when drawing it."""
+        fields = "\\072".join(("$__txtest_s", "${!-}", "$__txtest_n"))
+        return f"{self.first}\\072{fields}\\072{self.second}"
+
+    def pattern(self) -> re.Pattern[bytes]:
+        first, second = self.first.encode(), self.second.encode()
+        return re.compile(rb"%s:([0-9]+):([0-9]*):([0-9]+):%s" % (first, second))
+
+
+class PromptReader:
+    """Bytes in, frames out: holds what came after the last prompt."""
+
+    def __init__(self, sentinel: Sentinel) -> None:
+        self._pattern = sentinel.pattern()
+        self.pending = bytearray()
+        self._searched = 0
+
+    def feed(self, data: bytes) -> None:
+        self.pending += data
+
+    def next_frame(self) -> Frame | None:
+        """The next complete frame, or None until its prompt has come."""
+        match = self._pattern.search(self.pending, max(0, self._searched - 64))
+        if match is None:
+            self._searched = len(self.pending)
+            return None
+        output = bytes(self.pending[: match.start()])
+        status, background = int(match[1]), bool(match[2])
+        count = int(match[3])
+        del self.pending[: match.end()]
+        self._searched = 0
+        if background and b"] " in output:
+            output = _JOB_NOTICE.sub(b"", output)
+        return Frame(strip_own_trace(output), status, count)
+
+    def take(self) -> bytes:
+        """Everything pending (the output of a command that never ended)."""
+        output = bytes(self.pending)
+        self.pending.clear()
+        self._searched = 0
+        return strip_own_trace(output)
+
+
+def strip_own_trace(output: bytes) -> bytes:
+    """Drop the `set -x` lines of the session's own statements before and after a command's."""
+    if b"__txtest_" not in output:
+        return output
+    start = 0
+    head = _OWN_TRACE_HEAD.match(output)
+    if head is not None:
+        start = head.end()
+        rest = _OWN_TRACE_ZERO if head.group(1) == b"0" else _OWN_TRACE_NONZERO
+        more = rest.match(output, start)
+        start = more.end() if more is not None else start
+    tail = _OWN_TRACE_TAIL.search(output, start)
+    return output[start : tail.start() if tail is not None else len(output)]

@@ -1,0 +1,89 @@
+"""The bash side of the protocol: the init script, and the line that runs one command.
+
+Pure: text in, bytes out. session.py writes these to bash's command pipe.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+from txtest.prompt import Sentinel
+
+
+def init_script(cwd: Path, sentinel: Sentinel) -> bytes:
+    """session_init.sh, for a shell starting in cwd with this sentinel prompt."""
+    # beside this module: importlib.resources would cost more to import than to read
+    text = Path(__file__).with_name("session_init.sh").read_text("utf-8")
+    text = text.replace("@CWD@", shlex.quote(str(cwd)))
+    return text.replace("@SENTINEL@", sentinel.ps1).encode()
+
+
+def command_line(source: str, redirect: bytes = b"") -> bytes:
+    """The line that runs one command (session_init.sh says why each piece is there).
+
+    The text is a $'...' word, parsed by bash alone, so nothing is appended
+    to it; the backslashes keep aliases off the session's own words. An
+    empty line follows text that might be unfinished (Session._frame).
+    """
+    text = ansi_c_quote(source.encode("utf-8", "surrogateescape"))
+    return (
+        b"POSIXLY_CORRECT=y \\eval \"\\__txtest_ret $__txtest_s && ((1))\"$'\\n'"
+        + text
+        + b" </dev/null"
+        + redirect
+        + b"; \\__txtest_fin $?\n"
+        + (b"\n" if might_be_unfinished(source) else b"")
+    )
+
+
+_PLAIN = re.compile(r"[\w./=:,+@%^ -]*")
+_RESERVED = frozenset(
+    [
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "case",
+        "esac",
+        "for",
+        "select",
+        "while",
+        "until",
+        "do",
+        "done",
+        "function",
+        "time",
+        "{",
+        "}",
+        "[[",
+        "]]",
+        "!",
+    ]
+)
+
+
+def might_be_unfinished(source: str) -> bool:
+    """False only for text bash surely parses to its end: plain words, no reserved word.
+
+    An unfinished command needs a quote, a backslash, a bracket, an operator
+    or a reserved word; anything else is one simple command.
+    """
+    return _PLAIN.fullmatch(source) is None or not _RESERVED.isdisjoint(source.split())
+
+
+def ansi_c_quote(data: bytes) -> bytes:
+    """Spell bytes as a bash $'...' word holding only printable ASCII (no `!` either).
+
+    bash ends the word's string at a NUL, as it ends any string there.
+    """
+    return b"$'" + _UNSAFE.sub(_octal, data) + b"'"
+
+
+_UNSAFE = re.compile(rb"[^\x20-\x7e]|['\\!]")
+
+
+def _octal(match: re.Match[bytes]) -> bytes:
+    return b"\\%03o" % match[0][0]

@@ -1,0 +1,45 @@
+# Run once by each session's bash, read from its command pipe.
+# @CWD@ and @SENTINEL@ are filled in by txtest.session.
+set +H +m +o history
+unset HISTFILE PROMPT_COMMAND PS0 MAILCHECK
+shopt -u checkwinsize
+# bash starts where txtest runs; the caller's OLDPWD is kept
+[[ -v OLDPWD ]] && __txtest_o=$OLDPWD || __txtest_o=
+cd -- @CWD@ || exit 1
+if [[ -n $__txtest_o ]]; then OLDPWD=$__txtest_o; else unset OLDPWD; declare -x OLDPWD; fi
+unset __txtest_o
+# Each command line starts `POSIXLY_CORRECT=y eval "__txtest_ret $__txtest_s && ((1))"$'\n...'`: in
+# POSIX mode bash finds the special builtins (eval, unset, return) before any
+# function of the same name, so a document's `eval()` or `return()` cannot
+# catch them. __txtest_ret leaves POSIX mode and hands the previous status on
+# as $?; its inner call holds POSIX mode only while `return` is looked up.
+# `&& ((1))` keeps a non-zero status from ending a `set -e` shell there; the
+# newline after it lets bash run it before it parses the command's text.
+# Switching POSIX mode costs bash several microseconds, so only a non-zero
+# status takes the inner call.
+__txtest_ret() {
+  unset POSIXLY_CORRECT
+  (($1 == 0)) || POSIXLY_CORRECT=y __txtest_status "$1"
+}
+__txtest_status() { return "$1"; }
+# Every command line ends `__txtest_fin $?`: the status for the prompt, the
+# session's own prompts back whatever the command set, prompt expansion on,
+# and stderr back on the terminal if the command sent it elsewhere for good
+# (the prompt is drawn there; POSIX mode only for that rare `exec`).
+# The prompt carries a count of commands run. When a command's text ends
+# inside a quote, after a backslash or in an unfinished compound command,
+# bash draws the prompt it drew last, not expanded again; an empty line after
+# such a command line gets a fresh one, and the count tells the reader which
+# is which.
+__txtest_fin() {
+  __txtest_s=$1 __txtest_n=$((__txtest_n + 1))
+  PS1=$__txtest_p PS2= PS0= PROMPT_COMMAND=
+  shopt -s promptvars
+  [[ -t 2 ]] || POSIXLY_CORRECT=y __txtest_stderr
+}
+__txtest_stderr() { exec 2>/dev/tty; }
+__txtest_s=0 __txtest_n=0
+__txtest_p='@SENTINEL@'
+PS2=''
+# last: bash draws a prompt after every line it reads, and this is the first of ours
+PS1=$__txtest_p
