@@ -263,7 +263,8 @@ def failing_block(text: str) -> str:
 def answer(child: pexpect.spawn, reply: str) -> str:
     """Wait for -i's question, answer it; the failure shown just before the question."""
     child.expect_exact(QUESTION)
-    shown = screen_of(child.before)
+    shown = screen_of(child.before + QUESTION)
+    assert shown[-1] == QUESTION.rstrip(), "the question stands alone on its line"
     child.sendline(reply)
     return "\n".join(shown)
 

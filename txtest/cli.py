@@ -139,7 +139,7 @@ def use_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
 @click.option(
     "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
 )
-@click.option("-v", "--verbose", is_flag=True, help="A line per command.")
+@click.option("-v", "--verbose", is_flag=True, help="A line per command, as each ends.")
 @click.option("-q", "--quiet", is_flag=True, help="Only failures and the summary.")
 @click.option(
     "--list/--no-list", "list_only", default=False, help="List blocks and commands; run nothing."
