@@ -30,7 +30,7 @@ from conftest import (
 
 from txtest.events import BlockDone, CommandDone, CommandStarted, DocumentDone
 from txtest.interactive import QUESTION
-from txtest.live import LiveView, status_text
+from txtest.live import LiveView, columns, status_text
 from txtest.model import (
     Block,
     BlockResult,
@@ -383,6 +383,14 @@ def test_status_text_names_each_running_command_with_its_time() -> None:
     assert text == "[1/3] a.md:3 block 1/2 $ make?all (4s); c.md:9 block 1/2 $ sleep 1 (1s)"
     assert status_text({}, 0, 3, now=0.0, width=200) == "[0/3]"
     assert len(status_text(running, 1, 3, now=14.0, width=40)) == 39
+
+
+def test_status_text_counts_wide_characters_as_two_columns() -> None:
+    running = {0: started("日本.md", 1, "echo 日本語のテキスト" * 10, 0.0)}
+    text = status_text(running, 0, 1, now=0.0, width=60)
+    assert columns(text) <= 59
+    assert text.endswith("... (0s)")
+    assert columns("日本\u0301a") == 5
 
 
 def command_done(path: str, line: int) -> CommandDone:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
@@ -45,27 +46,55 @@ def status_text(
     running: Mapping[int, CommandStarted], done: int, total: int, now: float, width: int
 ) -> str:
     """`[DONE/TOTAL] PATH:LINE block N/M $ COMMAND (Ts)`, a part per running document,
-    in width - 1 columns (a full last column wraps on some terminals): the commands'
-    text is shortened first."""
+    in width - 1 columns (a full last column wraps on some terminals, and a wrapped
+    line could not be erased): the commands' text is shortened first."""
     head = f"[{done}/{total}]"
     parts = [_running_part(running[number], now) for number in sorted(running)]
     separators = 1 + 2 * (len(parts) - 1)  # " " after the head, "; " between parts
-    fixed = len(head) + separators + sum(len(before) + len(after) for before, _, after in parts)
+    fixed = len(head) + separators + sum(columns(before + after) for before, _, after in parts)
     room = max(_MIN_COMMAND, (width - 1 - fixed) // max(1, len(parts)))
     shown = [f"{before}{_shorten(text, room)}{after}" for before, text, after in parts]
-    return " ".join([head, "; ".join(shown)] if shown else [head])[: width - 1]
+    line = " ".join([head, "; ".join(shown)] if shown else [head])
+    return _cut(line, width - 1)
 
 
 def _running_part(started: CommandStarted, now: float) -> tuple[str, str, str]:
     """What comes before a running command's text, the text, and what comes after it."""
     command = started.command
-    text = "".join(char if char.isprintable() else "?" for char in command.source.split("\n")[0])
     elapsed = max(0, int(now - started.started))
-    return f"{command.location} block {started.block}/{started.blocks} $ ", text, f" ({elapsed}s)"
+    before = f"{command.location} block {started.block}/{started.blocks} $ "
+    return _printable(before), _printable(command.source.split("\n")[0]), f" ({elapsed}s)"
+
+
+def _printable(text: str) -> str:
+    """text with control characters (escapes, tabs) shown as `?`: never sent raw."""
+    return "".join(char if char.isprintable() else "?" for char in text)
+
+
+def columns(text: str) -> int:
+    """The columns text takes on a terminal: wide (East Asian) characters take two,
+    combining ones none."""
+    return sum(_char_columns(char) for char in text)
+
+
+def _char_columns(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _cut(text: str, room: int) -> str:
+    """The longest start of text that takes at most room columns."""
+    used = 0
+    for index, char in enumerate(text):
+        used += _char_columns(char)
+        if used > room:
+            return text[:index]
+    return text
 
 
 def _shorten(text: str, room: int) -> str:
-    return text if len(text) <= room else text[: room - 3] + "..."
+    return text if columns(text) <= room else _cut(text, room - 3) + "..."
 
 
 class LiveView:
