@@ -822,19 +822,6 @@ def test_jobs_report_same_as_sequential(ws: Workspace, verbosity: list[str]) -> 
         assert (many.status, many.stdout, many.stderr) == (one.status, one.stdout, one.stderr)
 
 
-def test_jobs_progress_on_a_terminal_counts_every_document(ws: Workspace) -> None:
-    ws.write("a.md", "".join(console("$ sleep 0.3") for _ in range(5)))
-    for name in "bcde":
-        ws.write(f"{name}.md", PASSING)
-    status, text = run_on_a_terminal(ws, "-j", "2", "a.md", "b.md", "c.md", "d.md", "e.md", env={})
-    assert status == 0
-    # every document is counted before the report, which starts with a.md
-    counts = [text.index(f"\r\x1b[K[{done}/5]") for done in range(1, 6)]
-    assert counts == sorted(counts)
-    assert counts[-1] < text.index("a.md: ")
-    assert shown_lines(text)[-2:] == ["9 passed, 0 failed", ""]
-
-
 def test_jobs_auto(ws: Workspace) -> None:
     ws.write("a.md", PASSING)
     ws.write("b.md", PASSING)

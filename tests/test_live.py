@@ -144,6 +144,22 @@ def test_with_jobs_the_status_line_shows_every_running_document(ws: Workspace, g
     ]
 
 
+def test_with_jobs_the_count_goes_on_while_a_document_runs(ws: Workspace, go: Path) -> None:
+    ws.write("a.md", console(wait_for(go)))
+    for name in "bcde":
+        ws.write(f"{name}.md", PASSING)
+    child = spawn(ws, "-j", "2", "a.md", "b.md", "c.md", "d.md", "e.md")
+    child.expect(r"\r\x1b\[K\[4/5\] a\.md:2 block 1/1 \$ until")
+    assert "a.md: " not in child.logfile_read.getvalue(), "the report waits for a.md"
+    go.touch()
+    status, text = finish(child)
+    assert status == 0
+    assert screen_of(text) == [
+        *(f"{name}.md: 1 passed, 0 failed" for name in "abcde"),
+        "5 passed, 0 failed",
+    ]
+
+
 def test_failures_and_notes_are_never_mixed_with_the_status_line(ws: Workspace, go: Path) -> None:
     ws.write("a.md", console("$ echo one", "two"))
     ws.write("b.md", console("output only, no command") + console(wait_for(go)))
@@ -373,8 +389,7 @@ def test_interactive_and_update_together_are_a_usage_error(ws: Workspace) -> Non
 
 
 def started(path: str, line: int, source: str, at: float) -> CommandStarted:
-    command = Command(source, Location(path, line), (), Span(line, line))
-    return CommandStarted(command, 1, 2, at)
+    return CommandStarted(Location(path, line), source, 1, 2, at)
 
 
 def test_status_text_names_each_running_command_with_its_time() -> None:

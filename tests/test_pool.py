@@ -200,7 +200,7 @@ def test_workers_send_what_runs_as_it_runs(tmp_path: Path, detail: bool) -> None
 
     def listen(number: int, event: RunEvent) -> None:
         if isinstance(event, CommandStarted):
-            heard.append((number, f"started {event.command.location}"))
+            heard.append((number, f"started {event.location}"))
         elif isinstance(event, CommandDone):
             heard.append((number, f"done {event.result.command.location} {event.result.is_ok}"))
         else:

@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from txtest.model import BlockResult, Command, CommandResult
+from txtest.model import BlockResult, CommandResult, Location
 
 
 @dataclass(frozen=True, slots=True)
 class CommandStarted:
     """A command was handed to its session and is running from `started` on."""
 
-    command: Command
+    location: Location
+    """The command's `$` line."""
+    first_line: str
+    """The first line of the command (all a status line can show; small to send)."""
     block: int
     """1-based number of the command's block in its document."""
     blocks: int

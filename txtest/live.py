@@ -60,10 +60,9 @@ def status_text(
 
 def _running_part(started: CommandStarted, now: float) -> tuple[str, str, str]:
     """What comes before a running command's text, the text, and what comes after it."""
-    command = started.command
     elapsed = max(0, int(now - started.started))
-    before = f"{command.location} block {started.block}/{started.blocks} $ "
-    return _printable(before), _printable(command.source.split("\n")[0]), f" ({elapsed}s)"
+    before = f"{started.location} block {started.block}/{started.blocks} $ "
+    return _printable(before), _printable(started.first_line), f" ({elapsed}s)"
 
 
 def _printable(text: str) -> str:
@@ -165,8 +164,10 @@ class LiveView:
                 self.done += 1
             if text and number != self.head:
                 self.waiting.setdefault(number, []).append(text)
-                text = ""
-            self._put(self.out, text)
+            elif text:
+                self._put(self.out, text)
+            # else the ticker draws the news within REFRESH: a document of many quick
+            # commands does not cost a terminal write each
 
     def reported(self) -> None:
         """The head document's report is out: the next one's waiting lines follow it."""
@@ -215,10 +216,11 @@ class LiveView:
 
     def _put(self, stream: TextIO, text: str) -> None:
         """Under the lock: erase the status line, write text, draw the line again."""
-        if text:
-            self._erase()
-            stream.write(text)
-            stream.flush()
+        if not text:
+            return
+        self._erase()
+        stream.write(text)
+        stream.flush()
         self._draw()
 
     def _erase(self) -> None:

@@ -177,7 +177,9 @@ class _Notifier:
     def started(self, block: Block, command: Command) -> None:
         if self.listen is not None:
             number, total = self.numbers[block.span], len(self.numbers)
-            self.listen(CommandStarted(command, number, total, time.monotonic()))
+            first_line = command.source.split("\n", 1)[0]
+            started = CommandStarted(command.location, first_line, number, total, time.monotonic())
+            self.listen(started)
 
     def command_done(self, result: CommandResult, reported: bool, skipped: bool) -> None:
         if self.listen is not None:
