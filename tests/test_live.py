@@ -439,3 +439,13 @@ def test_verbose_says_nothing_of_commands_that_exit_80_skips(ws: Workspace) -> N
         "s.md:2: ok $ echo a\ns.md:1: skipped\ns.md: 0 passed, 0 failed, 1 skipped\n"
         "0 passed, 0 failed, 1 skipped\n"
     )
+
+
+def test_ctrl_c_erases_the_status_line_before_saying_so(ws: Workspace, go: Path) -> None:
+    ws.write("c.md", console(wait_for(go)))
+    child = spawn(ws, "c.md")
+    child.expect(r"\[0/1\] c\.md:2 block 1/1")
+    child.sendintr()
+    status, text = finish(child)
+    assert status == 130
+    assert screen_of(text) == ["txtest: interrupted; every session was stopped"]
