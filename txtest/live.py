@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TextIO
@@ -111,14 +111,12 @@ class LiveView:
         status: bool,
         verbose: bool,
         color: bool,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.out = out
         self.total = total
         self.status = status
         self.verbose = verbose
         self.color = color
-        self.clock = clock
         self.running: dict[int, CommandStarted] = {}
         self.done = 0
         self.head = 0
@@ -196,12 +194,9 @@ class LiveView:
     def _verbose_text(self, event: RunEvent) -> str:
         if isinstance(event, CommandDone):
             # a command of a block that exit 80 skips has no line: the block's says it
-            shown = event.reported or not event.result.is_ok
-            return (
-                format_command(event.result, color=self.color)
-                if shown and not event.skipped
-                else ""
-            )
+            if event.skipped or (event.result.is_ok and not event.reported):
+                return ""
+            return format_command(event.result, color=self.color)
         if isinstance(event, BlockDone):
             return format_block_end(event.result, color=self.color)
         return ""
@@ -233,7 +228,7 @@ class LiveView:
         if not self.status or self.asking:
             return
         width = terminal_width(self.out)
-        line = status_text(self.running, self.done, self.total, self.clock(), width)
+        line = status_text(self.running, self.done, self.total, time.monotonic(), width)
         self.out.write(CLEAR_LINE + line)
         self.out.flush()
         self.drawn = True
