@@ -977,3 +977,14 @@ def test_a_reader_that_goes_away_gets_no_traceback(ws: Workspace) -> None:
     errors = process.stderr.read().decode()
     assert process.wait(timeout=60) in (1, 128 + signal.SIGPIPE)
     assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_every_work_area_is_gone_when_txtest_ends(ws: Workspace, jobs: str) -> None:
+    """Work areas may be removed while the next document runs, but never outlive the run."""
+    names = [f"d{number}.md" for number in range(6)]
+    for name in names:
+        ws.write(name, console("$ touch here \"$HOME/dot\" \"$TMPDIR/t\"; mkdir -p a/b/c"))
+    run = ws.run("-j", jobs, *names)
+    assert run.summary == "6 passed, 0 failed"
+    assert ws.temp_left() == []

@@ -23,7 +23,7 @@ from txtest.errors import InputError
 from txtest.events import CommandStarted, DocumentDone, Listener, RunEvent
 from txtest.model import DocumentResult, RunOptions, StopFlag
 from txtest.parse import read_document
-from txtest.runner import run_document
+from txtest.runner import Sweeper, run_document
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -49,13 +49,14 @@ def run_one(
     options: RunOptions,
     stop: StopFlag | None,
     listen: Listener | None = None,
+    sweeper: Sweeper | None = None,
 ) -> Outcome:
     """Read and run one document, then rewrite it in update mode (parsing runs in the worker)."""
     try:
         document = read_document(path, display, options.langs)
     except InputError as error:
         return error
-    result = run_document(document, options, stop, listen)
+    result = run_document(document, options, stop, listen, sweeper)
     if options.update and result.error is None:
         from txtest.update import update_document
 
@@ -99,15 +100,17 @@ def _run_sequentially(
     tasks: Sequence[Task], listen: Listen | None, detail: bool
 ) -> Iterator[Outcome]:
     stop = threading.Event()
-    for number, (path, display, options) in enumerate(tasks):
-        if stop.is_set():
-            return
-        result = run_one(path, display, options, stop, _listener(listen, number, detail))
-        if listen is not None:
-            listen(number, DocumentDone())
-        if options.fail_fast and not _is_ok(result):
-            stop.set()
-        yield result
+    with Sweeper() as sweeper:
+        for number, (path, display, options) in enumerate(tasks):
+            if stop.is_set():
+                return
+            hear = _listener(listen, number, detail)
+            result = run_one(path, display, options, stop, hear, sweeper)
+            if listen is not None:
+                listen(number, DocumentDone())
+            if options.fail_fast and not _is_ok(result):
+                stop.set()
+            yield result
 
 
 def ignore_stop_signals() -> None:
@@ -253,15 +256,16 @@ def _work(
     for other in inherited:  # this process's copies of the parent's ends, so EOF reaches workers
         other.close()
     try:
-        while (number := connection.recv()) is not None:
-            result = None
-            if not stop.is_set():
-                path, display, options = tasks[number]
-                worker.busy = True
-                listen = _listener(_sender(connection), number, detail) if listening else None
-                result = run_one(path, display, options, stop, listen)
-                worker.busy = False
-            connection.send((number, result))
+        with Sweeper() as sweeper:
+            while (number := connection.recv()) is not None:
+                result = None
+                if not stop.is_set():
+                    path, display, options = tasks[number]
+                    worker.busy = True
+                    listen = _listener(_sender(connection), number, detail) if listening else None
+                    result = run_one(path, display, options, stop, listen, sweeper)
+                    worker.busy = False
+                connection.send((number, result))
     except _WorkerStopped as stopped:
         sys.exit(128 + int(stopped.args[0]))
     except EOFError:  # the parent is gone
