@@ -416,3 +416,16 @@ def test_a_program_polling_a_pipe_with_the_terminal_open_is_not_waiting(ws: Work
     ws.write("doc.md", console(f"$ {sys.executable} -c '{code}'; echo done", "done"))
     run = ws.call("doc.md")
     assert run.summary == "1 passed, 0 failed", run.stdout
+
+
+def test_ctrl_c_ends_the_program_and_the_session_goes_on(ws: Workspace) -> None:
+    ws.write(
+        "doc.md",
+        console('$ trap "echo trapped" INT')
+        + "<!-- txtest: keys=C-c -->\n"
+        + console('$ cat; echo "status $?"', "^Cstatus 130")
+        + console("$ trap -p INT", "trap -- 'echo trapped' SIGINT"),
+    )
+    run = ws.call("--timeout", "60", "doc.md")
+    assert run.summary == "3 passed, 0 failed", run.stdout
+    assert run.duration < 10

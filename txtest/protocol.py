@@ -30,11 +30,14 @@ def command_line(source: str, redirect: bytes = b"", *, terminal_input: bool = F
     """
     text = ansi_c_quote(source.encode("utf-8", "surrogateescape"))
     return (
-        b"POSIXLY_CORRECT=y \\eval \"\\__txtest_ret $__txtest_s && ((1))\"$'\\n'"
+        (b"\\__txtest_int; " if terminal_input else b"")
+        + b"POSIXLY_CORRECT=y \\eval \"\\__txtest_ret $__txtest_s && ((1))\"$'\\n'"
         + text
         + (b" </dev/tty" if terminal_input else b" </dev/null")
         + redirect
-        + b"; \\__txtest_fin $?\n"
+        + b"; \\__txtest_fin $?"
+        + (b"; \\__txtest_unint" if terminal_input else b"")
+        + b"\n"
         + (b"\n" if might_be_unfinished(source) else b"")
     )
 

@@ -38,6 +38,18 @@ __txtest_fin() {
   [[ -t 2 ]] || POSIXLY_CORRECT=y __txtest_stderr
 }
 __txtest_stderr() { exec 2>/dev/tty; }
+# An interactive command (SPEC §11) runs with SIGINT trapped: when Ctrl-C typed
+# into it ends it, bash goes on to __txtest_fin instead of dropping the rest of
+# the line. The command itself gets SIGINT as usual (exec resets a trap); the
+# document's own INT trap is put back after (POSIX mode: `trap` is special).
+__txtest_int() { __txtest_it=$(POSIXLY_CORRECT=y __txtest_trap -p INT); POSIXLY_CORRECT=y __txtest_trap : INT; }
+__txtest_unint() {
+  POSIXLY_CORRECT=y __txtest_trap - INT
+  [[ -z $__txtest_it ]] || POSIXLY_CORRECT=y __txtest_eval "$__txtest_it"
+  unset __txtest_it
+}
+__txtest_trap() { trap "$@"; }
+__txtest_eval() { eval "$1"; }
 # A block's terminal size (size=) and an interactive block's TERM, SPEC §11:
 # `__txtest_size COLS ROWS TERM` while the block runs, `__txtest_size 80 24 ''`
 # after it, which puts the TERM of before back as it was (value, unset, exported).
