@@ -20,18 +20,20 @@ def init_script(cwd: Path, sentinel: Sentinel) -> bytes:
     return text.replace("@SENTINEL@", sentinel.ps1).encode()
 
 
-def command_line(source: str, redirect: bytes = b"") -> bytes:
+def command_line(source: str, redirect: bytes = b"", stdin: bytes = b"/dev/null") -> bytes:
     """The line that runs one command (session_init.sh says why each piece is there).
 
     The text is a $'...' word, parsed by bash alone, so nothing is appended
     to it; the backslashes keep aliases off the session's own words. An
     empty line follows text that might be unfinished (Session._frame).
+    stdin is `/dev/null`, or `/dev/tty` for a command that is typed into.
     """
     text = ansi_c_quote(source.encode("utf-8", "surrogateescape"))
     return (
         b"POSIXLY_CORRECT=y \\eval \"\\__txtest_ret $__txtest_s && ((1))\"$'\\n'"
         + text
-        + b" </dev/null"
+        + b" <"
+        + stdin
         + redirect
         + b"; \\__txtest_fin $?\n"
         + (b"\n" if might_be_unfinished(source) else b"")

@@ -92,11 +92,23 @@ class _Sessions:
 
 def session_env(document: Document, area: WorkArea, shell: str) -> dict[str, str]:
     """The environment of a document's sessions (SPEC §5.2, cram's in §9)."""
+    env = base_env(area, document.path.resolve().parent)
+    env["TESTFILE"] = document.path.name
+    if document.format is DocFormat.CRAM:
+        env.update(LANG="C", LC_ALL="C", LANGUAGE="C", TZ="GMT", CDPATH="", GREP_OPTIONS="")
+        env.update(TESTSHELL=_absolute(shell), CRAMTMP=str(area.root), TERM="xterm")
+        env.update(TMP=str(area.tmpdir), TEMP=str(area.tmpdir))
+    else:
+        env.update(LC_ALL="C.UTF-8", TZ="UTC")
+    return env
+
+
+def base_env(area: WorkArea, testdir: Path) -> dict[str, str]:
+    """The caller's environment, its prompts left out, plus what every session gets (§5.2)."""
     env = {key: value for key, value in os.environ.items() if key not in _PROMPT_VARIABLES}
     env.update(
         TXTEST="1",
-        TESTDIR=str(document.path.resolve().parent),
-        TESTFILE=document.path.name,
+        TESTDIR=str(testdir),
         TESTTMP=str(area.testtmp),
         HOME=str(area.home),
         TMPDIR=str(area.tmpdir),
@@ -105,12 +117,6 @@ def session_env(document: Document, area: WorkArea, shell: str) -> dict[str, str
         PAGER="cat",
         GIT_PAGER="cat",
     )
-    if document.format is DocFormat.CRAM:
-        env.update(LANG="C", LC_ALL="C", LANGUAGE="C", TZ="GMT", CDPATH="", GREP_OPTIONS="")
-        env.update(TESTSHELL=_absolute(shell), CRAMTMP=str(area.root), TERM="xterm")
-        env.update(TMP=str(area.tmpdir), TEMP=str(area.tmpdir))
-    else:
-        env.update(LC_ALL="C.UTF-8", TZ="UTC")
     return env
 
 
@@ -254,7 +260,7 @@ def _run_segment(
             continue
         if stop is not None and stop.is_set():
             return
-        result = _finish_block(block, reported, raw_runs, options, exact)
+        result = finish_block(block, reported, raw_runs, options, exact)
         if not result.is_ok and options.fail_fast and stop is not None:
             stop.set()
         yield result
@@ -269,7 +275,7 @@ def _typed(source: str, cram: bool) -> str:
     return f"\\builtin :\n{source}" if cram else source
 
 
-def _finish_block(
+def finish_block(
     block: Block,
     reported: bool,
     raw_runs: Iterator[RawRun],

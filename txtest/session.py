@@ -82,8 +82,11 @@ class Session:
         *,
         output_pipe: bool = False,
         max_output: int = DEFAULT_MAX_OUTPUT,
+        size: tuple[int, int] = (80, 24),
     ) -> None:
         self._shell = shell
+        self._size = size
+        """The terminal's columns and rows."""
         self._env = dict(env)
         self._cwd = cwd
         self._fifo = control.with_name(f"{control.name}.out")
@@ -105,6 +108,10 @@ class Session:
         self._tty_name = ""
         self._tty_device = -1
         self._machine = machine()
+        self._outgoing = bytearray()
+        """Command lines written with `send`, not yet taken by bash."""
+        self._partial = bytearray()
+        """Output of the command sent last, up to a stale prompt (see _frame)."""
         self.lost: str | None = None
 
     # -- lifetime -----------------------------------------------------------
@@ -134,7 +141,7 @@ class Session:
         os.mkfifo(self._inbox, 0o600)
         self._commands = os.open(self._inbox, os.O_RDWR | os.O_NONBLOCK)
         try:
-            self._child = _spawn(self._shell, self._env, str(self._inbox))
+            self._child = _spawn(self._shell, self._env, str(self._inbox), self._size)
         except (pexpect.ExceptionPexpect, OSError) as error:
             raise SessionError(f"cannot start the shell {self._shell!r}: {error}") from None
         self._child.delayafterclose = 0
@@ -225,9 +232,78 @@ class Session:
             if frame.count == self._sent:
                 return Frame(bytes(output), frame.status, frame.count)
 
-    def command_line(self, source: str) -> bytes:
+    def command_line(self, source: str, stdin: bytes = b"/dev/null") -> bytes:
         """The line on bash's pipe that runs one command (txtest.protocol)."""
-        return command_line(source, self._target)
+        return command_line(source, self._target, stdin)
+
+    # -- one command, step by step (interactive commands) -------------------
+
+    def send(self, source: str, *, stdin: bytes = b"/dev/tty") -> None:
+        """Start one command, by default with the terminal as its stdin; `receive` reads it.
+
+        Nothing else is typed into the terminal: the caller types (write_terminal)
+        and decides when, with waiting_for_input.
+        """
+        if self.lost is not None:
+            return
+        self._outgoing += self.command_line(source, stdin)
+        self._sent += 1
+        self._partial.clear()
+
+    def receive(self, wait: float) -> Frame | None:
+        """One round of writing and reading, at most `wait` s; the command's frame once it ended.
+
+        None while it runs, or once the session is lost (then `lost` says how).
+        """
+        frame = self._own_frame()
+        if frame is not None or self.lost is not None:
+            return frame
+        if len(self._reader.pending) > self._max_output:
+            self._lose(f"output exceeded {format_size(self._max_output)}")
+            return None
+        self._pump(self._outgoing, wait)
+        return self._own_frame()
+
+    def _own_frame(self) -> Frame | None:
+        """The frame of the command sent last, once its fresh prompt came (see _frame)."""
+        while (frame := self._reader.next_frame()) is not None:
+            self._partial += frame.output
+            if frame.count == self._sent:
+                output = bytes(self._partial)
+                self._partial.clear()
+                return Frame(output, frame.status, frame.count)
+        return None
+
+    def output_so_far(self, start: int = 0) -> bytes:
+        """What the command sent last has printed so far (its prompt not yet come), from start."""
+        head = self._partial[start:]
+        return bytes(head + self._reader.pending[max(0, start - len(self._partial)) :])
+
+    def take_output(self) -> bytes:
+        """output_so_far, after which it is forgotten (a command that never ended)."""
+        output = bytes(self._partial) + self._reader.take()
+        self._partial.clear()
+        return output
+
+    def signal_command(self, signum: int) -> None:
+        """Send a signal to every process of the running command, never to the shell.
+
+        Job control is off, so the command shares the shell's process group:
+        its processes are the shell's descendants.
+        """
+        if self._child is not None:
+            for pid in descendants(self._child.pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signum)
+
+    def lose(self, reason: str) -> None:
+        """Give the session up (a command ran past its time): kill everything in it."""
+        self._lose(reason)
+
+    @property
+    def terminal_fd(self) -> int:
+        """The pty master: the side a user's keyboard and screen are on."""
+        return self._fd
 
     def _read_frame(
         self, deadline: float, pending: bytearray, timeout: float, coalesce: bool = False
@@ -344,21 +420,23 @@ class Session:
 _ARGS = ["--noprofile", "--norc", "--noediting", "-i"]
 
 
-def _spawn(shell: str, env: Mapping[str, str], stdin: str) -> pexpect.spawn:
-    """pexpect's spawn of the shell on an 80x24 pty, its stdin the command pipe."""
+def _spawn(shell: str, env: Mapping[str, str], stdin: str, size: tuple[int, int]) -> pexpect.spawn:
+    """pexpect's spawn of the shell on a pty of size (columns, rows), its stdin the command pipe."""
+    columns, rows = size
+    options = {**_SPAWN_OPTIONS, "dimensions": (rows, columns)}
     try:
-        return _PosixSpawn(stdin, shell, _ARGS, env=dict(env), **_SPAWN_OPTIONS)
+        return _PosixSpawn(stdin, shell, _ARGS, env=dict(env), **options)
     except NotImplementedError:  # no POSIX_SPAWN_SETSID here: pexpect forks, public API only
         return pexpect.spawn(
             shell,
             _ARGS,
             env=dict(env),
             preexec_fn=lambda: prepare_child(stdin),
-            **_SPAWN_OPTIONS,
+            **options,
         )
 
 
-_SPAWN_OPTIONS: dict[str, object] = {"echo": False, "dimensions": (24, 80), "encoding": None}
+_SPAWN_OPTIONS: dict[str, object] = {"echo": False, "encoding": None}
 
 
 class _PosixSpawn(pexpect.spawn):  # type: ignore[misc]
@@ -375,5 +453,7 @@ class _PosixSpawn(pexpect.spawn):  # type: ignore[misc]
     def _spawnpty(self, args: list[str], **kwargs: object) -> object:
         env = kwargs.get("env")
         environment = env if isinstance(env, dict) else dict(os.environ)
-        pid, fd = spawn_on_pty(args, environment, 24, 80, self._stdin)
+        dimensions = kwargs.get("dimensions")
+        rows, columns = dimensions if isinstance(dimensions, tuple) else (24, 80)
+        pid, fd = spawn_on_pty(args, environment, rows, columns, self._stdin)
         return pty_spawn.ptyprocess.PtyProcess(pid, fd)

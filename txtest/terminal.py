@@ -310,6 +310,8 @@ class Terminal:
         """Per screen, the cursor saved by ESC 7, `?1048h` or `?1049h`."""
         self._plain_tabs = True
         """The tab stops are still every eight columns."""
+        self.application_cursor = False
+        """DECCKM (`\\e[?1h`): cursor keys are sent in their SS3 form (txtest.keys)."""
         # Cells are shared: colours never reach the screen, so a character's cell is
         # always the same (immutable) value, the one pyte's draw would build each time.
         self._cells = {
@@ -482,6 +484,8 @@ class Terminal:
                 self._restore_cursor()
         elif private and mode == 7:  # autowrap
             (screen.set_mode if enable else screen.reset_mode)(mode, private=True)
+        elif private and mode == 1:
+            self.application_cursor = enable
         elif not private and mode in (_INSERT_MODE, 20):  # 20: newline
             (screen.set_mode if enable else screen.reset_mode)(mode)
 
