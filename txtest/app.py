@@ -236,12 +236,10 @@ class App:
         """SIGHUP the program, SIGKILL it a second later; end-of-file for a builtin reading."""
         self._killed = True
         session = self._session
-        session.signal_command(signal.SIGHUP)
-        if self._ended_within(_HANGUP_GRACE):
-            return
-        session.signal_command(signal.SIGKILL)
-        if self._ended_within(_HANGUP_GRACE):
-            return
+        for signum in (signal.SIGHUP, signal.SIGKILL):
+            # no process: the shell itself runs it (a builtin), which only end-of-file ends
+            if session.signal_command(signum) and self._ended_within(_HANGUP_GRACE):
+                return
         session.write_terminal(b"\x04")
         if not self._ended_within(_HANGUP_GRACE):
             session.lose("the App's program could not be ended")

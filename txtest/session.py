@@ -285,16 +285,17 @@ class Session:
         self._partial.clear()
         return output
 
-    def signal_command(self, signum: int) -> None:
-        """Send a signal to every process of the running command, never to the shell.
+    def signal_command(self, signum: int) -> int:
+        """Send a signal to every process of the running command, never to the shell; how many.
 
         Job control is off, so the command shares the shell's process group:
-        its processes are the shell's descendants.
+        its processes are the shell's descendants (none for a builtin).
         """
-        if self._child is not None:
-            for pid in descendants(self._child.pid):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signum)
+        found = descendants(self._child.pid) if self._child is not None else []
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signum)
+        return len(found)
 
     def lose(self, reason: str) -> None:
         """Give the session up (a command ran past its time): kill everything in it."""
