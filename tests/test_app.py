@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shlex
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,14 +15,6 @@ from txtest import App, Shell, Timeout
 
 MENU = shlex.join([sys.executable, str(Path(__file__).parent / "examples" / "menu.py")])
 ASK = """read -r -p "Name? " name; echo "Hello, $name!"; read -r -p "Again? " again"""
-
-
-@pytest.fixture
-def temp_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "temp"
-    root.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(root))
-    return root
 
 
 @pytest.fixture
