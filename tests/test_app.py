@@ -19,8 +19,15 @@ ASK = """read -r -p "Name? " name; echo "Hello, $name!"; read -r -p "Again? " ag
 
 @pytest.fixture
 def sh(temp_root: Path) -> Iterator[Shell]:
-    with Shell(env={"TERM": "xterm"}) as shell:
+    with Shell(env={"TERM": "dumb"}) as shell:
         yield shell
+
+
+def test_an_app_gets_an_xterm(sh: Shell) -> None:
+    app = sh.start('echo "$TERM"')
+    assert app.close() == 0
+    assert app.screen == ["xterm-256color"]
+    assert sh.run('echo "$TERM"').output == "dumb\n"
 
 
 def test_start_returns_an_app_at_once(sh: Shell) -> None:
@@ -81,8 +88,10 @@ def test_wait_for_input_times_out(sh: Shell) -> None:
 
 
 def test_wait_for_text_when_the_program_ended(sh: Shell) -> None:
-    app = sh.start("echo done; exit 0")
-    with pytest.raises(Timeout, match="did not show 'never' before it ended"):
+    app = sh.start("echo done")
+    with pytest.raises(
+        Timeout, match=r"did not show 'never' before the program ended \(exit status 0\)"
+    ):
         app.wait_for_text("never", timeout=30)
     app.wait_for_input()  # an ended program waits for nothing: returns at once
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from txtest.keys import encode_key, is_key_name
+from txtest.keys import Stroke, Typist, application_cursor_after, encode_key, is_key_name, strokes
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,44 @@ def test_application_cursor_mode_leaves_other_keys_alone() -> None:
 def test_other_items_are_typed_as_text(item: str) -> None:
     assert not is_key_name(item)
     assert encode_key(item) == item.encode("utf-8")
+
+
+def test_input_lines_are_typed_with_enter_as_written() -> None:
+    lines = strokes(["  Ada", ""], lines=True)
+    assert [stroke.encode(application_cursor=False) for stroke in lines] == [b"  Ada\r", b"\r"]
+
+
+def test_keys_items_follow_the_cursor_mode() -> None:
+    (up,) = strokes(["Up"], lines=False)
+    assert up.encode(application_cursor=False) == b"\x1b[A"
+    assert up.encode(application_cursor=True) == b"\x1bOA"
+
+
+def test_a_typist_hands_out_each_stroke_once() -> None:
+    typist = Typist(strokes(["a", "b"], lines=True))
+    assert typist.left == 2
+    assert [typist.next_stroke(), typist.next_stroke(), typist.next_stroke()] == [
+        Stroke("a", True),
+        Stroke("b", True),
+        None,
+    ]
+    assert typist.left == 0
+
+
+@pytest.mark.parametrize(
+    ("output", "before", "after"),
+    [
+        (b"", False, False),
+        (b"", True, True),
+        (b"\x1b[?1h\x1b=", False, True),
+        (b"\x1b[?1049h\x1b[?1h", False, True),
+        (b"\x1b[?1;1049h", False, True),
+        (b"\x1b[?1h then \x1b[?1l", False, False),
+        (b"\x1b[?12h\x1b[?1049l", True, True),  # other modes leave it alone
+        (b"\x1bc", True, False),  # a reset
+    ],
+)
+def test_application_cursor_mode_is_read_from_the_output(
+    output: bytes, before: bool, after: bool
+) -> None:
+    assert application_cursor_after(output, before=before) is after

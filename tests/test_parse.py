@@ -23,7 +23,10 @@ from txtest.model import (
 from txtest.parse import parse_document, read_document, split_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parse"
-KNOWN = "known: skip, timeout=SECONDS, session=NAME, term=auto|render|strip|raw, file=PATH"
+KNOWN = (
+    "known: skip, timeout=SECONDS, session=NAME, term=auto|render|strip|raw, file=PATH, "
+    "keys=K1,K2,..., screen, size=COLSxROWS"
+)
 SECONDS = ": give a positive number of seconds, e.g. timeout=5 or timeout=0.5"
 SESSION = ": give a name of letters, digits, '_', '.' or '-', e.g. session=server"
 

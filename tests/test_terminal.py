@@ -17,6 +17,7 @@ from conftest import Workspace, console
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from txtest.compare import compare_output
 from txtest.model import TermMode
 from txtest.terminal import (
     Terminal,
@@ -25,6 +26,7 @@ from txtest.terminal import (
     _render_plain,
     _screen_size,
     choose_mode,
+    read_screen,
     render_screen,
     screen_lines,
     strip_escapes,
@@ -481,3 +483,27 @@ def test_terminal_keeps_a_sequence_cut_between_two_feeds() -> None:
     for piece in (b"red \x1b", b"[3", b"1mtext\x1b]0;ti", b"tle\x1b", b"\\ \xe2\x9c", b"\x93"):
         terminal.feed(piece)
     assert terminal.rows() == ["red text ✓", ""]
+
+
+@pytest.mark.parametrize(
+    ("raw", "size", "rows"),
+    [
+        (b"", (80, 24), ()),
+        (b"one   \r\ntwo\r\n\r\n", (80, 24), ("one", "two")),
+        (b"abcdefgh", (5, 3), ("abcde", "fgh")),  # a row wraps at the screen's width
+        (b"1\r\n2\r\n3\r\n4", (10, 3), ("2", "3", "4")),  # and the screen scrolls
+        (b"\x1b[2;3Hx", (10, 3), ("", "  x")),
+        (b"main\r\n\x1b[?1049h\x1b[Halt", (10, 3), ("alt",)),  # on the alternate screen
+        (b"main\r\n\x1b[?1049h\x1b[Halt\x1b[?1049l", (10, 3), ("main",)),  # and back
+        (b"\x1b[?1h\x1b[31mred\x1b[0m\x1b]0;title\x07", (10, 3), ("red",)),
+    ],
+)
+def test_read_screen(raw: bytes, size: tuple[int, int], rows: tuple[str, ...]) -> None:
+    assert read_screen(raw, size) == rows
+
+
+def test_a_screen_is_compared_with_the_matchers_row_by_row() -> None:
+    rows = read_screen(b"Total: 42 files\r\n\x1b[3;1H  done in 0.3s", (30, 5))
+    expected = ("Total: [..] files", "", "  done in * (glob)")
+    assert compare_output(expected, rows, no_eol=False).matched
+    assert not compare_output(("Total: 42 files",), rows, no_eol=False).matched

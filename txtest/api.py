@@ -140,19 +140,16 @@ class Shell:
         self._resources.session = self._new_session()
 
     def _new_session(self) -> Session:
-        from txtest.session import Session
+        from txtest.session import DEFAULT_SIZE, Session
 
         area = self._resources.area
         name = f"default-{self._restarts}" if self._restarts else ""
         session = Session(
-            self._shell,
-            self._env,
-            self._start_dir,
-            area.control(name),
-            max_output=self._max_output,
-            size=self._size,
+            self._shell, self._env, self._start_dir, area.control(name), max_output=self._max_output
         )
         session.start()
+        if self._size != DEFAULT_SIZE:
+            session.set_terminal(self._size)
         return session
 
     @property
@@ -195,15 +192,17 @@ class Shell:
             raise ValueError("a command gets input or keys, not both")
         where = caller_location(command)
         limit = self._limit(timeout)
+        from txtest.session import Job
+
+        job = Job(command, limit)
         if input or keys:
-            from txtest.app import App
+            from txtest.model import Directives
+            from txtest.runner import terminal_runs
 
-            items: list[bytes | str] = [f"{line}\r".encode() for line in input] or [*keys]
-            raw = App(self, command, self._size, where).run_items(items, limit)
+            items = Directives(input=tuple(input)) if input else Directives(keys=tuple(keys))
+            raw = terminal_runs(self._session, items, [job], home=self._size)[0]
         else:
-            from txtest.session import Job
-
-            raw = next(self._session.run([Job(command, limit)]))
+            raw = next(self._session.run([job]))
         self._record(_command(command, where), raw)
         return Run(
             command=command,

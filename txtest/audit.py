@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from txtest.model import Command
-from txtest.session import WAITING, RawRun
+from txtest.session import RawRun
 
 
 def log_record(command: Command, session: str | None, raw: RawRun) -> dict[str, object]:
@@ -19,7 +19,10 @@ def log_record(command: Command, session: str | None, raw: RawRun) -> dict[str, 
     """
     import datetime as dt  # here, like json below: only a run with --log needs them
 
-    lost = raw.lost if raw.lost != WAITING else None
+    # a command that failed with a status (waiting for terminal input, input items not
+    # read) did not lose the session
+    failure = raw.lost if raw.exit_status is not None else None
+    lost = raw.lost if failure is None else None
     return {
         "document": command.location.path,
         "session": session or "",
@@ -28,7 +31,7 @@ def log_record(command: Command, session: str | None, raw: RawRun) -> dict[str, 
         "output": raw.output.decode("utf-8", "surrogateescape"),
         "exit_status": raw.exit_status,
         "lost": lost,
-        "failure": raw.lost if raw.lost == WAITING else None,
+        "failure": failure,
         "start": dt.datetime.fromtimestamp(raw.started, dt.UTC).isoformat(),
         "duration": round(raw.duration, 6),
     }

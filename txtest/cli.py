@@ -387,6 +387,7 @@ def _listed_block(block: Block) -> list[str]:
     kind = "hidden commands" if block.hidden else "block"
     said = block.directives.describe()
     lines = [f"{block.location}: {kind}" + (f" [{said}]" if said else "")]
+    lines.extend(f"  input: {item!r}" for item in block.directives.input or ())
     for cmd in block.commands:
         first, *rest = cmd.source.split("\n")
         lines.append(f"  {cmd.location}: $ {first}")

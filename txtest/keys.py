@@ -7,7 +7,9 @@ sends `\\eOA` where it otherwise sends `\\e[A`, and curses only knows the form i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 _ESC = "\x1b"
 
@@ -82,3 +84,61 @@ def _alt(item: str) -> bool:
     """`M-x`: Alt with a character or another key name, sent as Esc first."""
     rest = item[2:]
     return item.startswith("M-") and (len(rest) == 1 or is_key_name(rest))
+
+
+@dataclass(frozen=True, slots=True)
+class Stroke:
+    """One item of an interactive block (SPEC §11): an `input` line or a `keys=` item."""
+
+    text: str
+    line: bool
+    """An `input` line: typed as written, then Enter. Otherwise a key name or text."""
+
+    def encode(self, *, application_cursor: bool) -> bytes:
+        """The bytes a keyboard sends for it, in the cursor mode the program set."""
+        if self.line:
+            return self.text.encode("utf-8") + b"\r"
+        return encode_key(self.text, application_cursor=application_cursor)
+
+
+def strokes(items: Sequence[str], *, lines: bool) -> tuple[Stroke, ...]:
+    """`input` lines (lines=True) or `keys=` items as strokes."""
+    return tuple(Stroke(item, lines) for item in items)
+
+
+class Typist:
+    """The strokes of one interactive block, typed in order and shared by its commands."""
+
+    def __init__(self, items: Sequence[Stroke]) -> None:
+        self.items = tuple(items)
+        self.typed = 0
+
+    @property
+    def left(self) -> int:
+        """How many strokes are still to type."""
+        return len(self.items) - self.typed
+
+    def next_stroke(self) -> Stroke | None:
+        """The next stroke, counted as typed; None when none is left."""
+        if self.typed == len(self.items):
+            return None
+        self.typed += 1
+        return self.items[self.typed - 1]
+
+
+_CURSOR_MODE = re.compile(rb"\x1b\[\?([0-9;]*)([hl])|\x1bc")
+
+
+def application_cursor_after(output: bytes, *, before: bool) -> bool:
+    """Whether the terminal is in application cursor mode after the program wrote output.
+
+    `\\e[?1h` sets it and `\\e[?1l` resets it (alone or among other modes, as in
+    `\\e[?1;1049h`); `\\ec` resets the terminal.
+    """
+    mode = before
+    for match in _CURSOR_MODE.finditer(output):
+        if match[2] is None:
+            mode = False
+        elif b"1" in match[1].split(b";"):
+            mode = match[2] == b"h"
+    return mode

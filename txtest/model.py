@@ -89,8 +89,21 @@ class Directives:
     session: str | None = None
     term: TermMode | None = None
     file: str | None = None
+    input: tuple[str, ...] | None = None
+    """The lines of an `input` comment (SPEC §11), each typed followed by Enter."""
+    keys: tuple[str, ...] | None = None
+    """The items of `keys=`: key names, or text typed as it is."""
+    screen: bool = False
+    """The block's one command is compared with the terminal screen, not its output."""
+    size: tuple[int, int] | None = None
+    """`size=COLSxROWS`: the terminal's columns and rows while the block runs."""
     line: int | None = None
     """1-based line of the directive comment, when there is one."""
+
+    @property
+    def interactive(self) -> bool:
+        """The block's commands read the terminal (SPEC §11): input, keys= or screen."""
+        return self.input is not None or self.keys is not None or self.screen
 
     def describe(self) -> str:
         """The directives in effect, as they would be written."""
@@ -105,6 +118,14 @@ class Directives:
             words.append(f"term={self.term.value}")
         if self.file is not None:
             words.append(f"file={self.file}")
+        if self.input is not None:
+            words.append(f"input ({len(self.input)} item{'' if len(self.input) == 1 else 's'})")
+        if self.keys is not None:
+            words.append(f"keys={','.join(self.keys)}")
+        if self.screen:
+            words.append("screen")
+        if self.size is not None:
+            words.append(f"size={self.size[0]}x{self.size[1]}")
         return " ".join(words)
 
 
@@ -199,6 +220,9 @@ class CommandRun:
     duration: float = 0.0
     escapes_left: bool = False
     """The compared text still holds escape sequences (strip/raw left them)."""
+    screen: tuple[int, int] | None = None
+    """The columns and rows of the terminal screen `actual` was read from (SPEC §11
+    `screen`); None when it is the command's output."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,15 @@ _TXTEST_COMMENT = re.compile(r"<!--\s*txtest(?![\w-])")
 _CONTAINER_MARKER = re.compile(r"[^>\s]")
 _SECONDS = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 _SESSION_NAME = re.compile(r"[A-Za-z0-9_.-]+")
-_KNOWN_DIRECTIVES = "skip, timeout=SECONDS, session=NAME, term=auto|render|strip|raw, file=PATH"
+_KNOWN_DIRECTIVES = (
+    "skip, timeout=SECONDS, session=NAME, term=auto|render|strip|raw, file=PATH, "
+    "keys=K1,K2,..., screen, size=COLSxROWS"
+)
+_INPUT_OPENING = "<!-- txtest: input"
+_SIZE = re.compile(r"([0-9]{1,4})x([0-9]{1,4})")
+_MAX_SIZE = 1000
+_TERMINAL_WORDS = ("input", "keys", "screen", "size")
+"""Directives of SPEC §11: they apply to console blocks only (size= to hidden commands too)."""
 _TERM_MODES = ", ".join(mode.value for mode in TermMode)
 
 
@@ -74,6 +82,7 @@ class _Part(enum.Enum):
     FENCE = "fence"
     HIDDEN = "hidden"
     DIRECTIVE = "directive"
+    INPUT = "input"
     OTHER = "other"
 
 
@@ -92,6 +101,8 @@ class _Word:
     name: str
     value: str
     line: int
+    items: tuple[str, ...] = ()
+    """The lines of an `input` comment."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +242,9 @@ def _parse_markdown(
         part = _classify(token, context)
         if part is _Part.DIRECTIVE:
             pending = _merge(pending, _directive_words(token, context), display)
+            continue
+        if part is _Part.INPUT:
+            pending = _merge(pending, (_input_word(token, context),), display)
             continue
         if part is _Part.FENCE:
             item = _fence_item(token, context, pending)
@@ -488,8 +502,11 @@ def _classify(token: _BlockToken, context: _Context) -> _Part:
     if token.type != "html_block":
         return _Part.OTHER
     text = token.content.strip()
-    if text.split("\n", 1)[0].strip() == _HIDDEN_OPENING:
+    first = text.split("\n", 1)[0].strip()
+    if first == _HIDDEN_OPENING:
         return _Part.HIDDEN
+    if first == _INPUT_OPENING:
+        return _Part.INPUT
     if _DIRECTIVE.fullmatch(text):
         return _Part.DIRECTIVE
     if _TXTEST_COMMENT.match(text):
@@ -543,6 +560,12 @@ class _BlockDraft:
 
     def finish(self, display: str) -> Block:
         """The block, once each command has taken its continuation lines."""
+        if self.directives.screen and len(self.drafts) > 1:
+            message = (
+                f"screen compares one command with the terminal screen, but this block "
+                f"holds {len(self.drafts)}: move the others to a block of their own"
+            )
+            raise InputError(message, self.location)
         return Block(
             location=self.location,
             commands=tuple(_finish(draft, display, cram=False) for draft in self.drafts),
@@ -579,6 +602,7 @@ def _file_fixture(
     token: _BlockToken, context: _Context, pending: Sequence[_Word]
 ) -> FileFixture | None:
     """A non-console fence under a `file=` directive as a fixture."""
+    _refuse_terminal_words(pending, context, f"the {token.markup}{token.info.strip()} fence")
     word = next((word for word in pending if word.name == "file"), None)
     if word is None:
         return None
@@ -587,6 +611,8 @@ def _file_fixture(
 
 def _hidden_block(token: _BlockToken, context: _Context, pending: Sequence[_Word]) -> _BlockDraft:
     """A `<!-- txtest` comment as a hidden block to finish once its commands are known."""
+    words = [word for word in pending if word.name != "size"]  # hidden commands may be sized
+    _refuse_terminal_words(words, context, "a hidden-command comment")
     return _block(token, context, pending, _hidden_lines(token, context), hidden=True)
 
 
@@ -603,6 +629,27 @@ def _hidden_lines(token: _BlockToken, context: _Context) -> list[_Line]:
     last = inner[-1].split("-->", 1)[0].rstrip()
     texts = inner[:-1] + ([last] if last.strip() else [])
     return [(start + 1 + i, text) for i, text in enumerate(texts)]
+
+
+def _refuse_terminal_words(words: Sequence[_Word], context: _Context, what: str) -> None:
+    """input, keys=, screen and size= need a console block after them (SPEC §11)."""
+    word = next((word for word in words if word.name in _TERMINAL_WORDS), None)
+    if word is not None:
+        name = word.name + ("=" if word.name in ("keys", "size") else "")
+        message = f"{name} applies to the next console block, but {what} follows it"
+        raise InputError(message, Location(context.display, word.line))
+
+
+def _input_word(token: _BlockToken, context: _Context) -> _Word:
+    """An `<!-- txtest: input` comment: each line up to `-->` is an item, exactly as written."""
+    start = _start(token)
+    inner = split_lines(token.content)[1:]
+    if not inner or "-->" not in inner[-1]:
+        message = "the input comment '<!-- txtest: input' is not closed: end it with '-->'"
+        raise InputError(message, context.at(start))
+    last = inner[-1].split("-->", 1)[0]
+    items = inner[:-1] + ([last.rstrip()] if last.strip() else [])
+    return _Word("input", "", start + 1, tuple(items))
 
 
 def _prefix(lines: Sequence[_Line], source: Sequence[str], opening: int, marker: str) -> str:
@@ -637,7 +684,13 @@ def _directive_words(token: _BlockToken, context: _Context) -> tuple[_Word, ...]
 def _read_word(word: str, location: Location) -> _Word:
     """Check one directive word and keep its value."""
     name, equals, value = word.partition("=")
-    if name not in ("skip", "timeout", "session", "term", "file"):
+    if name == "input":
+        message = (
+            "input is a comment of its own: its first line is exactly '<!-- txtest: input', "
+            "each line after it up to '-->' is typed followed by Enter"
+        )
+        raise InputError(message, location)
+    if name not in ("skip", "timeout", "session", "term", "file", "keys", "screen", "size"):
         raise InputError(f"unknown directive {name!r}; known: {_KNOWN_DIRECTIVES}", location)
     problem = _value_problem(name, value if equals else None)
     if problem is not None:
@@ -648,8 +701,14 @@ def _read_word(word: str, location: Location) -> _Word:
 def _value_problem(name: str, value: str | None) -> str | None:
     """What is wrong with a known directive's value, or None."""
     match name:
-        case "skip":
-            return None if value is None else f"'skip' takes no value: write skip, not skip={value}"
+        case "skip" | "screen":
+            if value is None:
+                return None
+            return f"'{name}' takes no value: write {name}, not {name}={value}"
+        case "keys":
+            return _keys_problem(value)
+        case "size":
+            return None if read_size(value or "") is not None else _size_problem(value)
         case "timeout":
             return _timeout_problem(value)
         case "session":
@@ -675,6 +734,29 @@ def read_seconds(text: str) -> float | None:
         return None
     seconds = float(text)
     return seconds if seconds > 0 and math.isfinite(seconds) else None
+
+
+def _keys_problem(value: str | None) -> str | None:
+    """What is wrong with a `keys=` value, or None."""
+    if not value:
+        return "keys needs its keys, e.g. keys=Down,Down,Enter or keys=hello,Enter"
+    if "" in value.split(","):
+        return f"keys={value} has an empty item: write Comma for a comma, Space for a space"
+    return None
+
+
+def read_size(text: str) -> tuple[int, int] | None:
+    """`COLSxROWS` as (columns, rows), each 1 to 1000; None for anything else."""
+    match = _SIZE.fullmatch(text)
+    if match is None:
+        return None
+    columns, rows = int(match[1]), int(match[2])
+    return (columns, rows) if 0 < columns <= _MAX_SIZE and 0 < rows <= _MAX_SIZE else None
+
+
+def _size_problem(value: str | None) -> str:
+    written = "size" if value is None else f"size={value}"
+    return f"{written}: give COLSxROWS, each from 1 to {_MAX_SIZE}, e.g. size=100x30"
 
 
 def _session_problem(value: str | None) -> str | None:
@@ -731,14 +813,24 @@ def _block_directives(words: Sequence[_Word], context: _Context, what: str) -> D
             "(such as ```toml) to a file"
         )
         raise InputError(message, Location(context.display, values["file"].line))
+    if "input" in values and "keys" in values:
+        later = max(values["input"].line, values["keys"].line)
+        message = "a block has input or keys=, not both: type the lines with keys=...,Enter"
+        raise InputError(message, Location(context.display, later))
     timeout = values.get("timeout")
     session = values.get("session")
     term = values.get("term")
+    keys = values.get("keys")
+    size = values.get("size")
     return Directives(
         skip="skip" in values,
         timeout=None if timeout is None else float(timeout.value),
         session=None if session is None else session.value,
         term=None if term is None else TermMode(term.value),
+        input=values["input"].items if "input" in values else None,
+        keys=None if keys is None else tuple(keys.value.split(",")),
+        screen="screen" in values,
+        size=None if size is None else read_size(size.value),
         line=words[0].line,
     )
 

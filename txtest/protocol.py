@@ -20,20 +20,19 @@ def init_script(cwd: Path, sentinel: Sentinel) -> bytes:
     return text.replace("@SENTINEL@", sentinel.ps1).encode()
 
 
-def command_line(source: str, redirect: bytes = b"", stdin: bytes = b"/dev/null") -> bytes:
+def command_line(source: str, redirect: bytes = b"", *, terminal_input: bool = False) -> bytes:
     """The line that runs one command (session_init.sh says why each piece is there).
 
     The text is a $'...' word, parsed by bash alone, so nothing is appended
     to it; the backslashes keep aliases off the session's own words. An
     empty line follows text that might be unfinished (Session._frame).
-    stdin is `/dev/null`, or `/dev/tty` for a command that is typed into.
+    Its stdin is empty, or the terminal for an interactive command (SPEC §11).
     """
     text = ansi_c_quote(source.encode("utf-8", "surrogateescape"))
     return (
         b"POSIXLY_CORRECT=y \\eval \"\\__txtest_ret $__txtest_s && ((1))\"$'\\n'"
         + text
-        + b" <"
-        + stdin
+        + (b" </dev/tty" if terminal_input else b" </dev/null")
         + redirect
         + b"; \\__txtest_fin $?\n"
         + (b"\n" if might_be_unfinished(source) else b"")
@@ -65,6 +64,17 @@ _RESERVED = frozenset(
         "!",
     ]
 )
+
+
+def terminal_line(columns: int, rows: int, term: str) -> bytes:
+    """The line that gives the session a terminal size, and a TERM ("" puts the caller's back).
+
+    It leaves the status, `$?` of the next command, as it was.
+    """
+    size = b"%d %d " % (columns, rows)
+    return (
+        b"\\__txtest_size " + size + shlex.quote(term).encode() + b"; \\__txtest_fin $__txtest_s\n"
+    )
 
 
 def might_be_unfinished(source: str) -> bool:

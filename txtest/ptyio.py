@@ -128,33 +128,3 @@ def wait_io(readers: list[int], writers: list[int], timeout: float) -> tuple[lis
     """select() on the given fds."""
     readable, writable, _ = select.select(readers, writers, [], timeout)
     return readable, writable
-
-
-TerminalModes = list[int | list[bytes | int]]
-"""termios attributes, as tcgetattr gives them."""
-
-
-def enter_typing_modes(fd: int) -> TerminalModes:
-    """Echo what is typed and end lines with CR LF, as a user's terminal does; the old modes.
-
-    The session's terminal has both off: nothing is typed into it, and output
-    keeps its own line ends. On Linux a pty master's modes are its far end's.
-    """
-    old: TerminalModes = termios.tcgetattr(fd)
-    attrs = termios.tcgetattr(fd)
-    attrs[3] |= termios.ECHO | termios.ICANON | termios.ECHOE | termios.ECHOK | termios.ISIG
-    attrs[1] |= termios.OPOST | termios.ONLCR
-    attrs[0] |= termios.ICRNL
-    termios.tcsetattr(fd, termios.TCSANOW, attrs)
-    return old
-
-
-def restore_modes(fd: int, modes: TerminalModes) -> None:
-    """Put back the modes enter_typing_modes returned (nothing if the terminal is gone)."""
-    with contextlib.suppress(OSError, termios.error):
-        termios.tcsetattr(fd, termios.TCSANOW, modes)
-
-
-def set_size(fd: int, columns: int, rows: int) -> None:
-    """Set the terminal's size; the kernel tells its foreground processes (SIGWINCH)."""
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))

@@ -202,9 +202,20 @@ def _failure_lines(result: CommandResult, color: bool, listed: bool = True) -> l
         lines += _diff_lines(result.diff, result.command.expected_span.start + 1, color)
         if run.escapes_left:
             lines.append(ESCAPES_HINT)
+        if run.screen is not None:
+            lines += _screen_lines(run.actual, run.screen)
     if not result.status_ok and run.exit_status is not None:
         lines.append(f"exit status: expected {result.command.exit_status}, got {run.exit_status}")
     return lines
+
+
+def _screen_lines(rows: Sequence[str], size: tuple[int, int]) -> list[str]:
+    """The whole screen a `screen` block got, framed, so its layout shows (SPEC §11)."""
+    columns, height = size
+    rule = INDENT + "+" + "-" * columns + "+"
+    framed = [f"{INDENT}|{_display(row)}{' ' * (columns - len(row))}|" for row in rows]
+    blank = [f"{INDENT}|{' ' * columns}|"] * (height - len(rows))
+    return [f"the screen ({columns}x{height}):", rule, *framed, *blank, rule]
 
 
 def _command_lines(source: str) -> list[str]:

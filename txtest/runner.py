@@ -7,17 +7,19 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from txtest.audit import append_record, log_record
 from txtest.compare import compare_command
 from txtest.errors import InputError
+from txtest.keys import Typist, strokes
 from txtest.model import (
     Block,
     BlockResult,
     CommandResult,
     CommandRun,
+    Directives,
     DocFormat,
     Document,
     DocumentResult,
@@ -28,8 +30,8 @@ from txtest.model import (
     StopFlag,
     TermMode,
 )
-from txtest.session import Job, RawRun, Session, SessionError
-from txtest.terminal import screen_lines
+from txtest.session import DEFAULT_SIZE, INTERACTIVE_TERM, Job, RawRun, Session, SessionError
+from txtest.terminal import TermOutput, read_screen, screen_lines
 
 _PROMPT_VARIABLES = ("PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "HISTFILE", "ENV")
 
@@ -225,7 +227,12 @@ def _run_items(
         if needed is not None and block_index not in needed:
             continue
         reported = selection is None or block_index in selection
-        if segment and (options.fail_fast or segment[0][0].session != item.session):
+        if segment and (
+            options.fail_fast
+            or segment[0][0].session != item.session
+            or _own_terminal(item)
+            or _own_terminal(segment[0][0])
+        ):
             yield from _run_segment(segment, options, sessions, stop)
             segment = []
         segment.append((item, reported))
@@ -252,7 +259,11 @@ def _run_segment(
     ]
     raw_runs: Iterator[RawRun] = iter(())
     if jobs and not (stop is not None and stop.is_set()):
-        raw_runs = sessions.get(segment[0][0].session).run(jobs)
+        session = sessions.get(segment[0][0].session)
+        if _own_terminal(runnable[0][0]):
+            raw_runs = iter(terminal_runs(session, runnable[0][0].directives, jobs))
+        else:
+            raw_runs = session.run(jobs)
     for block, reported in segment:
         if block.skipped:
             if reported:
@@ -264,6 +275,49 @@ def _run_segment(
         if not result.is_ok and options.fail_fast and stop is not None:
             stop.set()
         yield result
+
+
+def _own_terminal(block: Block) -> bool:
+    """A block whose commands need the terminal set for them alone: interactive, or sized."""
+    return block.directives.interactive or block.directives.size is not None
+
+
+def terminal_runs(
+    session: Session,
+    directives: Directives,
+    jobs: Sequence[Job],
+    home: tuple[int, int] = DEFAULT_SIZE,
+) -> list[RawRun]:
+    """Run a block of SPEC §11: its size and TERM, its commands typed into when they wait.
+
+    Unread items fail the block's last command; the session's terminal is put
+    back as it was (`home`, the caller's TERM) after the block. (The Python
+    API runs its `input=` and `keys=` commands through here too.)
+    """
+    size = directives.size or home
+    term = INTERACTIVE_TERM if directives.interactive else ""
+    changed = size != home or bool(term)
+    if changed:
+        session.set_terminal(size, term)
+    if not directives.interactive:
+        runs = list(session.run(jobs))
+    else:
+        lines = directives.input is not None
+        typist = Typist(strokes(directives.input or directives.keys or (), lines=lines))
+        runs = [_interact(session, job, typist, directives.screen) for job in jobs]
+        last = runs[-1]
+        if typist.left and last.lost is None:
+            runs[-1] = replace(last, lost=f"{typist.left} input item(s) not read")
+    if changed:
+        session.set_terminal(home)
+    return runs
+
+
+def _interact(session: Session, job: Job, typist: Typist, screen: bool) -> RawRun:
+    """One command of an interactive block; after a loss, it fails without running."""
+    if session.lost is not None:
+        return RawRun(b"", None, f"the session was lost earlier: {session.lost}")
+    return session.interact(job.source, typist, timeout=job.timeout, screen=screen)
 
 
 def _typed(source: str, cram: bool) -> str:
@@ -291,21 +345,31 @@ def finish_block(
         skipped = skipped or _asks_to_skip(raw)
         if options.log is not None:
             append_record(options.log, log_record(command, block.session, raw))
-        output = elide_output(raw.output) if raw.exit_status is None else raw.output
-        screen = screen_lines(output, mode)
+        screen = _compared_lines(block, raw, mode)
         run = CommandRun(
             actual=screen.lines,
             no_eol=screen.no_eol,
-            exit_status=raw.exit_status,
+            # a command hung up at the screen's moment has no status to check (SPEC §11)
+            exit_status=command.exit_status if raw.hung_up else raw.exit_status,
             lost=raw.lost,
             duration=raw.duration,
             escapes_left=screen.escapes_left,
+            screen=(block.directives.size or DEFAULT_SIZE) if raw.screen is not None else None,
         )
         results.append(compare_command(command, run, cram=exact))
     if skipped:
         return BlockResult(block, Outcome.SKIPPED, reported=reported)
     ok = all(result.is_ok for result in results)
     return BlockResult(block, Outcome.PASSED if ok else Outcome.FAILED, tuple(results), reported)
+
+
+def _compared_lines(block: Block, raw: RawRun, mode: TermMode) -> TermOutput:
+    """What a command's run is compared as: its output (§6), or a `screen` block's screen."""
+    if raw.screen is not None:
+        rows = read_screen(raw.screen, block.directives.size or DEFAULT_SIZE)
+        return TermOutput(rows, no_eol=False, escapes_left=False)
+    output = elide_output(raw.output) if raw.exit_status is None else raw.output
+    return screen_lines(output, mode)
 
 
 _SKIP_STATUS = 80

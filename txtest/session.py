@@ -21,29 +21,52 @@ Commands are written ahead while bash runs, so there is no round trip.
 from __future__ import annotations
 
 import contextlib
+import enum
+import fcntl
 import os
 import shlex
+import signal
+import struct
+import termios
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
 import pexpect
 from pexpect import pty_spawn
 
+from txtest.keys import Typist, application_cursor_after
 from txtest.processes import descendants, kill_all, kill_session
 from txtest.prompt import Frame, PromptReader, Sentinel
-from txtest.protocol import command_line, init_script
+from txtest.protocol import command_line, init_script, terminal_line
 from txtest.ptyio import drain, prepare_child, read_chunk, spawn_on_pty, wait_io, write_some
 from txtest.sizes import DEFAULT_MAX_OUTPUT, format_size
-from txtest.waiting import machine, read_process, waits_for_terminal
+from txtest.waiting import SYSCALLS, describe_wait, machine, read_process, waits_for_terminal
 
 _POLL = 0.05
 WAITING = "waiting for terminal input"
 _COALESCE = 0.0003
 """While bash has further commands queued, wait this long after each read: output
 then comes in fewer, larger reads, and both processes wake less often."""
+
+
+DEFAULT_SIZE = (80, 24)
+"""The terminal's columns and rows (SPEC §5.1), and what a `size=` block goes back to."""
+INTERACTIVE_TERM = "xterm-256color"
+"""TERM of interactive commands: the screen txtest reads and the keys it sends are xterm's."""
+_QUIET = 0.03
+"""An interactive command is typed into once no output came for this long (SPEC §11: ≤ 50 ms)."""
+_BLIND_QUIET = 0.2
+"""Where /proc does not tell whether a command waits for input, this quiet time stands in."""
+_TICK = 0.01
+_HANG_UP_GRACE = 1.0
+"""A command hung up (SIGHUP) is killed (SIGKILL) this long after, if it is still there."""
+
+
+_Modes = list[int | list[bytes | int]]
+"""A terminal's modes as termios gives them: iflag, oflag, cflag, lflag, speeds, chars."""
 
 
 class SessionError(RuntimeError):
@@ -57,9 +80,16 @@ class RawRun:
     output: bytes
     exit_status: int | None
     lost: str | None = None
+    """How the session was lost; with an exit status, why the command failed anyway
+    (`waiting for terminal input`, `N input item(s) not read`)."""
     duration: float = 0.0
     started: float = 0.0
     """Wall-clock time (time.time()) when the command's turn came."""
+    screen: bytes | None = None
+    """Interactive runs that asked for it: the output up to the moment SPEC §11 reads
+    the screen (all of it when the command ended first)."""
+    hung_up: bool = False
+    """txtest ended the command at that moment, as closing a terminal does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +112,8 @@ class Session:
         *,
         output_pipe: bool = False,
         max_output: int = DEFAULT_MAX_OUTPUT,
-        size: tuple[int, int] = (80, 24),
     ) -> None:
         self._shell = shell
-        self._size = size
-        """The terminal's columns and rows."""
         self._env = dict(env)
         self._cwd = cwd
         self._fifo = control.with_name(f"{control.name}.out")
@@ -108,10 +135,11 @@ class Session:
         self._tty_name = ""
         self._tty_device = -1
         self._machine = machine()
-        self._outgoing = bytearray()
-        """Command lines written with `send`, not yet taken by bash."""
-        self._partial = bytearray()
-        """Output of the command sent last, up to a stale prompt (see _frame)."""
+        self._sees_waits = False
+        """Whether /proc tells when a command waits for terminal input."""
+        self.size = DEFAULT_SIZE
+        self.application_cursor = False
+        """The program last running set xterm's application cursor mode (`\\e[?1h`)."""
         self.lost: str | None = None
 
     # -- lifetime -----------------------------------------------------------
@@ -141,7 +169,7 @@ class Session:
         os.mkfifo(self._inbox, 0o600)
         self._commands = os.open(self._inbox, os.O_RDWR | os.O_NONBLOCK)
         try:
-            self._child = _spawn(self._shell, self._env, str(self._inbox), self._size)
+            self._child = _spawn(self._shell, self._env, str(self._inbox))
         except (pexpect.ExceptionPexpect, OSError) as error:
             raise SessionError(f"cannot start the shell {self._shell!r}: {error}") from None
         self._child.delayafterclose = 0
@@ -153,6 +181,11 @@ class Session:
         with contextlib.suppress(OSError):
             self._tty_name = os.readlink(f"/proc/{self._child.pid}/fd/2")
             self._tty_device = os.stat(self._tty_name).st_rdev
+        self._sees_waits = (
+            bool(self._tty_name)
+            and self._machine in SYSCALLS
+            and read_process(self._child.pid) is not None
+        )
         pending = bytearray(init_script(self._cwd, self._sentinel))
         if self._read_frame(time.monotonic() + timeout, pending, timeout) is None:
             self.close()
@@ -232,79 +265,9 @@ class Session:
             if frame.count == self._sent:
                 return Frame(bytes(output), frame.status, frame.count)
 
-    def command_line(self, source: str, stdin: bytes = b"/dev/null") -> bytes:
+    def command_line(self, source: str) -> bytes:
         """The line on bash's pipe that runs one command (txtest.protocol)."""
-        return command_line(source, self._target, stdin)
-
-    # -- one command, step by step (interactive commands) -------------------
-
-    def send(self, source: str, *, stdin: bytes = b"/dev/tty") -> None:
-        """Start one command, by default with the terminal as its stdin; `receive` reads it.
-
-        Nothing else is typed into the terminal: the caller types (write_terminal)
-        and decides when, with waiting_for_input.
-        """
-        if self.lost is not None:
-            return
-        self._outgoing += self.command_line(source, stdin)
-        self._sent += 1
-        self._partial.clear()
-
-    def receive(self, wait: float) -> Frame | None:
-        """One round of writing and reading, at most `wait` s; the command's frame once it ended.
-
-        None while it runs, or once the session is lost (then `lost` says how).
-        """
-        frame = self._own_frame()
-        if frame is not None or self.lost is not None:
-            return frame
-        if len(self._reader.pending) > self._max_output:
-            self._lose(f"output exceeded {format_size(self._max_output)}")
-            return None
-        self._pump(self._outgoing, wait)
-        return self._own_frame()
-
-    def _own_frame(self) -> Frame | None:
-        """The frame of the command sent last, once its fresh prompt came (see _frame)."""
-        while (frame := self._reader.next_frame()) is not None:
-            self._partial += frame.output
-            if frame.count == self._sent:
-                output = bytes(self._partial)
-                self._partial.clear()
-                return Frame(output, frame.status, frame.count)
-        return None
-
-    def output_so_far(self, start: int = 0) -> bytes:
-        """What the command sent last has printed so far (its prompt not yet come), from start."""
-        head = self._partial[start:]
-        return bytes(head + self._reader.pending[max(0, start - len(self._partial)) :])
-
-    def take_output(self) -> bytes:
-        """output_so_far, after which it is forgotten (a command that never ended)."""
-        output = bytes(self._partial) + self._reader.take()
-        self._partial.clear()
-        return output
-
-    def signal_command(self, signum: int) -> int:
-        """Send a signal to every process of the running command, never to the shell; how many.
-
-        Job control is off, so the command shares the shell's process group:
-        its processes are the shell's descendants (none for a builtin).
-        """
-        found = descendants(self._child.pid) if self._child is not None else []
-        for pid in found:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signum)
-        return len(found)
-
-    def lose(self, reason: str) -> None:
-        """Give the session up (a command ran past its time): kill everything in it."""
-        self._lose(reason)
-
-    @property
-    def terminal_fd(self) -> int:
-        """The pty master: the side a user's keyboard and screen are on."""
-        return self._fd
+        return command_line(source, self._target)
 
     def _read_frame(
         self, deadline: float, pending: bytearray, timeout: float, coalesce: bool = False
@@ -347,6 +310,103 @@ class Session:
         """Type bytes into the terminal, as a keyboard would."""
         with contextlib.suppress(OSError):
             os.write(self._fd, data)
+
+    # -- interactive commands (SPEC §11) -------------------------------------
+
+    def set_terminal(self, size: tuple[int, int], term: str = "") -> None:
+        """Give the terminal a size (columns, rows), seen by `stty size`, COLUMNS and LINES,
+        and SIGWINCH; and a TERM for the commands that follow ("": the caller's again).
+
+        Call it between commands; `set_terminal(DEFAULT_SIZE)` puts everything back.
+        """
+        if self._child is None or self.lost is not None:
+            return
+        columns, rows = size
+        with contextlib.suppress(OSError):
+            fcntl.ioctl(self._fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        self.size = size
+        self._sent += 1
+        self._frame(
+            time.monotonic() + 30.0, bytearray(terminal_line(columns, rows, term)), 30.0, False
+        )
+
+    def interact(
+        self, source: str, typist: Typist, *, timeout: float, screen: bool = False
+    ) -> RawRun:
+        """Run one command with the terminal as its stdin and echo on (SPEC §11).
+
+        Each time the command waits for input, the typist's next stroke is typed;
+        with none left, the command fails with `waiting for terminal input`. With
+        `screen`, the output up to the moment it waits after its last stroke (or
+        for its first input, with none) is kept as `RawRun.screen`, and a command
+        still running then is hung up (`Interaction.hang_up`).
+        """
+        interaction = self.start_interactive(source, timeout=timeout)
+        screen_output: bytes | None = None
+        while interaction.wait() is Event.WAITING:
+            if screen and typist.left == 0:
+                screen_output = interaction.output
+                interaction.hang_up()
+                continue
+            stroke = typist.next_stroke()
+            if stroke is None:
+                interaction.end_input()
+            else:
+                interaction.type(stroke.encode(application_cursor=interaction.application_cursor))
+        run = interaction.result(screen_output)
+        if screen and screen_output is None:  # it ended first: the screen as it left it
+            return replace(run, screen=run.output)
+        return run
+
+    def start_interactive(self, source: str, *, timeout: float) -> Interaction:
+        """Start one command with the terminal as its stdin and echo on; drive it with the
+        Interaction returned, until `wait()` says it ended or the session was lost."""
+        return Interaction(self, source, timeout)
+
+    def _sees_wait(self, quiet: float) -> bool:
+        """Whether the command waits for input now: /proc says so and nothing typed is
+        unread; or, where /proc does not tell, no output came for _BLIND_QUIET."""
+        if not self._sees_waits:
+            return quiet >= _BLIND_QUIET
+        return quiet >= _QUIET and self.waiting_for_input() and not self._input_unread()
+
+    def _input_unread(self) -> bool:
+        """Typed input that no program has read yet lies in the terminal's queue."""
+        try:
+            fd = os.open(self._tty_name, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        except OSError:
+            return False
+        try:
+            count = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        return bool(count)
+
+    def _describe_command(self) -> str:
+        """What the command's last process is doing, for a timeout's message."""
+        if self._child is None:
+            return ""
+        for pid in reversed(descendants(self._child.pid) or [self._child.pid]):
+            reading = read_process(pid)
+            if reading is None:
+                continue
+            try:
+                with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as handle:
+                    name = handle.read().strip()
+            except OSError:
+                name = "?"
+            return f"{name} (pid {pid}) was {describe_wait(reading, self._machine)}"
+        return ""
+
+    def _terminal_modes(self, modes: _Modes | None = None) -> _Modes:
+        """The terminal's modes (termios attributes); with modes, set them first."""
+        with contextlib.suppress(termios.error, OSError):
+            if modes is not None:
+                termios.tcsetattr(self._fd, termios.TCSANOW, modes)
+            return termios.tcgetattr(self._fd)
+        return modes or []
 
     def _end_wait(self, deadline: float) -> float:
         """If the command waits for terminal input: end-of-file, then a kill; the new deadline.
@@ -412,32 +472,224 @@ class Session:
             self._lose(f"the shell exited with status {status}")
         return False
 
+    def lose(self, reason: str) -> None:
+        """Give the session up: kill the shell and all it runs (a command that cannot be ended)."""
+        self._lose(reason)
+
     def _lose(self, reason: str) -> None:
         self.lost = reason
         if self._child is not None:
             kill_session(self._child.pid)
 
 
+class Event(enum.Enum):
+    """Why `Interaction.wait` returned."""
+
+    WAITING = "waiting"
+    """The command waits for terminal input (and nothing typed is unread)."""
+    ENDED = "ended"
+    LOST = "lost"
+    """The session was lost (timeout, output limit, the shell gone)."""
+    RUNNING = "running"
+    """The time given to `wait` is up; the command runs on (the Python API's App)."""
+
+
+class Interaction:
+    """One command running with the terminal as its stdin, driven step by step (SPEC §11).
+
+    `wait()` until it waits for input or ends; then `type()` bytes, `end_input()`
+    (end-of-file as a user types it, then a kill if it still waits) or `hang_up()`
+    (as closing the terminal window); `result()` once it ended. `output` is what it
+    printed so far, echo included.
+    """
+
+    def __init__(self, session: Session, source: str, timeout: float) -> None:
+        self._session = session
+        self._timeout = timeout
+        self._started_wall, self._started = time.time(), time.monotonic()
+        self._deadline = self._started + timeout
+        self._pending = bytearray(command_line(source, terminal_input=True))
+        self._output = bytearray()
+        """Output of the frames before the command's own (text that might be unfinished)."""
+        self._frame: Frame | None = None
+        self._modes = session._terminal_modes()
+        session._terminal_modes(_interactive_modes(self._modes))
+        self._closing = False
+        """Waits are answered here now (end_input, hang_up), not reported."""
+        self._eof_sent = False
+        self._kill_at: float | None = None
+        self._cursor_checked = 0
+        self._quiet_since = self._started
+        """When output last came, or something was typed."""
+        self._received = len(session._reader.pending)
+        self.ended_wait = False
+        self.hung_up = False
+        session._sent += 1
+
+    @property
+    def output(self) -> bytes:
+        """Everything the command printed so far, echo of what was typed included."""
+        return bytes(self._output + self._session._reader.pending)
+
+    @property
+    def application_cursor(self) -> bool:
+        """Whether the program set application cursor mode (cursor keys as `\\eOA`)."""
+        output = self.output
+        session = self._session
+        start = max(0, self._cursor_checked - 16)  # a sequence cut between two reads
+        session.application_cursor = application_cursor_after(
+            output[start:], before=session.application_cursor
+        )
+        self._cursor_checked = len(output)
+        return session.application_cursor
+
+    def type(self, data: bytes) -> None:
+        """Type bytes into the terminal, as a keyboard sends them."""
+        self._session.write_terminal(data)
+        self._quiet_since = time.monotonic()
+
+    def end_input(self) -> None:
+        """Nothing more to type: the command fails with `waiting for terminal input`."""
+        self.ended_wait = self._closing = True
+        self._answer_wait()
+        self._quiet_since = time.monotonic()
+
+    def hang_up(self) -> None:
+        """End the command as closing a terminal window does: SIGHUP, SIGKILL 1 s later.
+
+        With job control off, the command shares the shell's process group, so the
+        signal goes to the shell's descendants; a builtin of the shell gets
+        end-of-file instead.
+        """
+        session = self._session
+        self.hung_up = self._closing = True
+        family = descendants(session.pid) if session.pid > 0 else []
+        for pid in family:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGHUP)
+        if not family:
+            self._answer_wait()
+        self._quiet_since = time.monotonic()
+        self._kill_at = self._quiet_since + _HANG_UP_GRACE
+
+    def _answer_wait(self) -> None:
+        """End-of-file first; at the next wait, kill the command's processes."""
+        session = self._session
+        if self._eof_sent:
+            kill_all(descendants(session.pid))
+        else:
+            self._eof_sent = True
+            session.write_terminal(b"\x04")
+
+    def wait(self, until: float | None = None) -> Event:
+        """Read until the command waits for input, ends, or the session is lost; or
+        until the time.monotonic() `until`, if given, comes first (RUNNING)."""
+        session = self._session
+        while True:
+            if self._frame is not None:
+                return Event.ENDED
+            if session.lost is not None or session._child is None:
+                return Event.LOST
+            if self._take_frame():
+                continue
+            now = time.monotonic()
+            if len(session._reader.pending) != self._received:
+                self._quiet_since, self._received = now, len(session._reader.pending)
+            if self._kill_at is not None and now >= self._kill_at:
+                kill_all(descendants(session.pid))
+                self._kill_at = None
+            if not self._pending and session._sees_wait(now - self._quiet_since):
+                # what it printed before it blocked may still be in the terminal's buffer
+                if not session._pump(self._pending, 0):
+                    return Event.LOST
+                if len(session._reader.pending) != self._received:
+                    continue
+                if not self._closing:
+                    return Event.WAITING
+                self._answer_wait()
+                self._quiet_since = now
+            if self._out_of_bounds(now):
+                return Event.LOST
+            if until is not None and now >= until:
+                return Event.RUNNING
+            tick = min(self._deadline - now, _TICK, until - now if until is not None else _TICK)
+            if not session._pump(self._pending, tick):
+                return Event.LOST
+
+    def _take_frame(self) -> bool:
+        """Take the next frame, if one came; the command's own ends the interaction."""
+        session = self._session
+        frame = session._reader.next_frame()
+        if frame is None:
+            return False
+        self._output += frame.output
+        if frame.count == session._sent:
+            self._frame = Frame(bytes(self._output), frame.status, frame.count)
+            session._terminal_modes(self._modes)
+        return True
+
+    def _out_of_bounds(self, now: float) -> bool:
+        """Lose the session past the timeout or the output limit."""
+        session = self._session
+        if now >= self._deadline:
+            doing = session._describe_command()
+            session._lose(f"timed out after {self._timeout:g} s" + (f": {doing}" if doing else ""))
+            return True
+        if len(session._reader.pending) > session._max_output:
+            session._lose(f"output exceeded {format_size(session._max_output)}")
+            return True
+        return False
+
+    def result(self, screen: bytes | None = None) -> RawRun:
+        """How it went; `screen`: the output the screen is read from (SPEC §11)."""
+        session = self._session
+        duration = time.monotonic() - self._started
+        frame = self._frame
+        if frame is None:
+            output = bytes(self._output) + session._reader.take()
+            return RawRun(output, None, session.lost, duration, self._started_wall, screen)
+        failure = WAITING if self.ended_wait and not self.hung_up else None
+        return RawRun(
+            frame.output, frame.status, failure, duration, self._started_wall, screen, self.hung_up
+        )
+
+
+def _interactive_modes(modes: _Modes) -> _Modes:
+    """A terminal's usual modes, as a new xterm has them: echo, lines, signals, CR-LF."""
+    if len(modes) < 7:
+        return modes
+    new = list(modes)
+    iflag, oflag, _, lflag = (value if isinstance(value, int) else 0 for value in modes[:4])
+    new[0] = (iflag | termios.ICRNL) & ~(termios.INLCR | termios.IGNCR)
+    new[1] = oflag | termios.OPOST | termios.ONLCR
+    echo = termios.ECHO | termios.ECHOE | termios.ECHOK | termios.ECHOCTL | termios.ECHOKE
+    new[3] = lflag | echo | termios.ICANON | termios.ISIG | termios.IEXTEN
+    chars = list(modes[6]) if isinstance(modes[6], list) else []
+    if len(chars) <= max(termios.VMIN, termios.VTIME):
+        return modes
+    chars[termios.VMIN], chars[termios.VTIME] = 1, 0
+    new[6] = chars
+    return new
+
+
 _ARGS = ["--noprofile", "--norc", "--noediting", "-i"]
 
 
-def _spawn(shell: str, env: Mapping[str, str], stdin: str, size: tuple[int, int]) -> pexpect.spawn:
-    """pexpect's spawn of the shell on a pty of size (columns, rows), its stdin the command pipe."""
-    columns, rows = size
-    options = {**_SPAWN_OPTIONS, "dimensions": (rows, columns)}
+def _spawn(shell: str, env: Mapping[str, str], stdin: str) -> pexpect.spawn:
+    """pexpect's spawn of the shell on an 80x24 pty, its stdin the command pipe."""
     try:
-        return _PosixSpawn(stdin, shell, _ARGS, env=dict(env), **options)
+        return _PosixSpawn(stdin, shell, _ARGS, env=dict(env), **_SPAWN_OPTIONS)
     except NotImplementedError:  # no POSIX_SPAWN_SETSID here: pexpect forks, public API only
         return pexpect.spawn(
             shell,
             _ARGS,
             env=dict(env),
             preexec_fn=lambda: prepare_child(stdin),
-            **options,
+            **_SPAWN_OPTIONS,
         )
 
 
-_SPAWN_OPTIONS: dict[str, object] = {"echo": False, "encoding": None}
+_SPAWN_OPTIONS: dict[str, object] = {"echo": False, "dimensions": (24, 80), "encoding": None}
 
 
 class _PosixSpawn(pexpect.spawn):  # type: ignore[misc]
@@ -454,7 +706,5 @@ class _PosixSpawn(pexpect.spawn):  # type: ignore[misc]
     def _spawnpty(self, args: list[str], **kwargs: object) -> object:
         env = kwargs.get("env")
         environment = env if isinstance(env, dict) else dict(os.environ)
-        dimensions = kwargs.get("dimensions")
-        rows, columns = dimensions if isinstance(dimensions, tuple) else (24, 80)
-        pid, fd = spawn_on_pty(args, environment, rows, columns, self._stdin)
+        pid, fd = spawn_on_pty(args, environment, 24, 80, self._stdin)
         return pty_spawn.ptyprocess.PtyProcess(pid, fd)

@@ -38,6 +38,19 @@ __txtest_fin() {
   [[ -t 2 ]] || POSIXLY_CORRECT=y __txtest_stderr
 }
 __txtest_stderr() { exec 2>/dev/tty; }
+# A block's terminal size (size=) and an interactive block's TERM, SPEC §11:
+# `__txtest_size COLS ROWS TERM` while the block runs, `__txtest_size 80 24 ''`
+# after it, which puts the TERM of before back (unset if it was unset).
+__txtest_size() {
+  export COLUMNS=$1 LINES=$2
+  if [[ -n $3 ]]; then
+    [[ -v __txtest_t ]] || __txtest_t=${TERM-} __txtest_tset=${TERM+x}
+    export TERM=$3
+  elif [[ -v __txtest_t ]]; then
+    if [[ -n $__txtest_tset ]]; then export TERM=$__txtest_t; else unset TERM; fi
+    unset __txtest_t __txtest_tset
+  fi
+}
 __txtest_s=0 __txtest_n=0
 __txtest_p='@SENTINEL@'
 PS2=''

@@ -95,6 +95,21 @@ def screen_lines(raw: bytes, mode: TermMode) -> TermOutput:
     return _split_text(text)
 
 
+def read_screen(data: bytes, size: tuple[int, int]) -> tuple[str, ...]:
+    """The rows a terminal of size (columns, rows) shows after data (SPEC §11 `screen`).
+
+    The screen starts empty with the cursor at the top left; it shows the
+    alternate screen while the program is on it. Rows lose trailing spaces,
+    and trailing empty rows are dropped.
+    """
+    terminal = Terminal(*size)
+    terminal.feed(data)
+    rows = terminal.rows()
+    while rows and not rows[-1]:
+        rows.pop()
+    return tuple(rows)
+
+
 def strip_escapes(text: str) -> str:
     """Remove ANSI escape sequences and nothing else."""
     return _ESCAPE_SEQUENCE.sub("", text)
@@ -310,8 +325,6 @@ class Terminal:
         """Per screen, the cursor saved by ESC 7, `?1048h` or `?1049h`."""
         self._plain_tabs = True
         """The tab stops are still every eight columns."""
-        self.application_cursor = False
-        """DECCKM (`\\e[?1h`): cursor keys are sent in their SS3 form (txtest.keys)."""
         # Cells are shared: colours never reach the screen, so a character's cell is
         # always the same (immutable) value, the one pyte's draw would build each time.
         self._cells = {
@@ -484,8 +497,6 @@ class Terminal:
                 self._restore_cursor()
         elif private and mode == 7:  # autowrap
             (screen.set_mode if enable else screen.reset_mode)(mode, private=True)
-        elif private and mode == 1:
-            self.application_cursor = enable
         elif not private and mode in (_INSERT_MODE, 20):  # 20: newline
             (screen.set_mode if enable else screen.reset_mode)(mode)
 

@@ -92,3 +92,50 @@ def read_process(pid: int) -> ProcessReading | None:
 def machine() -> str:
     """The machine type the syscall numbers depend on (`x86_64`, `aarch64`)."""
     return os.uname().machine
+
+
+_OTHER_WAITS: Mapping[str, Mapping[int, str]] = {
+    "x86_64": {
+        1: "writing",
+        34: "waiting for a signal",
+        35: "sleeping",
+        42: "connecting",
+        43: "waiting for a connection",
+        45: "receiving",
+        47: "receiving",
+        61: "waiting for a child process",
+        130: "waiting for a signal",
+        202: "waiting on a lock",
+        230: "sleeping",
+        247: "waiting for a child process",
+        288: "waiting for a connection",
+    },
+    "aarch64": {
+        64: "writing",
+        95: "waiting for a child process",
+        98: "waiting on a lock",
+        101: "sleeping",
+        115: "sleeping",
+        133: "waiting for a signal",
+        202: "waiting for a connection",
+        203: "connecting",
+        207: "receiving",
+        212: "receiving",
+        242: "waiting for a connection",
+        260: "waiting for a child process",
+    },
+}
+"""Other blocking system calls, in words, for a timeout's message."""
+
+
+def describe_wait(reading: ProcessReading, machine: str) -> str:
+    """What a process is doing, in words: `sleeping`, `reading pipe:[123]`, `running`."""
+    if reading.syscall is None:
+        return "running"
+    calls = SYSCALLS.get(machine)
+    if calls is not None and reading.syscall in calls.reads:
+        return f"reading {reading.fds.get(reading.first_argument, 'a file')}"
+    if calls is not None and reading.syscall in calls.polls:
+        return "polling"
+    other = _OTHER_WAITS.get(machine, {}).get(reading.syscall)
+    return other or f"in system call {reading.syscall}"

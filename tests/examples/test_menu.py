@@ -10,7 +10,7 @@ MENU = shlex.join([sys.executable, str(Path(__file__).with_name("menu.py"))])
 
 
 def test_pick_the_second_fruit() -> None:
-    with Shell(env={"TERM": "xterm"}) as sh:
+    with Shell() as sh:
         app = sh.start(MENU)
         app.wait_for_input()
         assert app.screen == [
@@ -28,7 +28,7 @@ def test_pick_the_second_fruit() -> None:
 
 
 def test_quit(txtest_shell: Shell) -> None:
-    app = txtest_shell.start(f"TERM=xterm {MENU}")
+    app = txtest_shell.start(MENU)
     app.wait_for_text("Pick a fruit")
     app.press("q")
     assert app.close() == 1
