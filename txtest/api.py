@@ -185,16 +185,15 @@ class Shell:
         timeout: float | None = None,
     ) -> Run:
         """Run one command (it may span lines); never raises because the command failed."""
+        from txtest.session import Job
+
         self._check_idle()
         if isinstance(input, str) or isinstance(keys, str):
             raise TypeError("input and keys are sequences of items, not a string")
         if input and keys:
             raise ValueError("a command gets input or keys, not both")
         where = caller_location(command)
-        limit = self._limit(timeout)
-        from txtest.session import Job
-
-        job = Job(command, limit)
+        job = Job(command, self._limit(timeout))
         if input or keys:
             from txtest.model import Directives
             from txtest.runner import terminal_runs
