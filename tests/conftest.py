@@ -29,6 +29,8 @@ RUN_TIMEOUT = 30.0
 _UNSET = (
     "NO_COLOR",
     "FORCE_COLOR",
+    "PY_COLORS",
+    "GITHUB_WORKSPACE",
     "GITHUB_ACTIONS",
     "PS1",
     "PS2",

@@ -346,6 +346,13 @@ def test_quiet_passing_run_prints_only_the_summary(ws: Workspace) -> None:
         ([], {"NO_COLOR": "", "FORCE_COLOR": "1"}, True),
         (["--color", "always"], {"NO_COLOR": "1"}, True),
         (["--color", "never"], {"FORCE_COLOR": "1"}, False),
+        # PY_COLORS, as pytest reads it: 1 or 0 decides before NO_COLOR and FORCE_COLOR
+        ([], {"PY_COLORS": "1"}, True),
+        ([], {"PY_COLORS": "1", "NO_COLOR": "1"}, True),
+        ([], {"PY_COLORS": "0", "FORCE_COLOR": "1"}, False),
+        ([], {"PY_COLORS": "yes", "NO_COLOR": "1"}, False),
+        (["--color", "never"], {"PY_COLORS": "1"}, False),
+        (["--color", "always"], {"PY_COLORS": "0"}, True),
     ],
 )
 def test_color(ws: Workspace, args: list[str], env: dict[str, str], coloured: bool) -> None:
@@ -367,7 +374,7 @@ def run_on_a_terminal(ws: Workspace, *args: str, env: dict[str, str]) -> tuple[i
     process = subprocess.Popen(
         [*TXTEST, *args],
         cwd=ws.root,
-        env=base_env(ws.tmpdir, env),
+        env=base_env(ws.tmpdir, {"TERM": "xterm", **env}),
         stdin=subprocess.DEVNULL,
         stdout=slave,
         stderr=slave,
@@ -407,7 +414,7 @@ def test_color_on_a_terminal(
     assert ("\x1b[" in text.replace("\r\x1b[K", "")) is coloured
     lines = shown_lines(text)
     assert lines[-2:] == ["1 passed, 1 failed", ""], "the summary is the last line"
-    assert not any("txtest: " in line for line in lines), "the progress line is cleared"
+    assert not any(line.startswith("[") for line in lines), "the status line is cleared"
 
 
 # -- selections ------------------------------------------------------------------------
@@ -803,28 +810,16 @@ def jobs_docs(ws: Workspace) -> list[str]:
     return ["a.md", "b.md", "c.md", "d.md", "e.md"]
 
 
-def test_jobs_report_same_as_sequential(ws: Workspace) -> None:
+@pytest.mark.parametrize("verbosity", [[], ["-v"]], ids=["normal", "verbose"])
+def test_jobs_report_same_as_sequential(ws: Workspace, verbosity: list[str]) -> None:
     names = jobs_docs(ws)
-    one = ws.run("-j", "1", *names)
+    one = ws.run("-j", "1", *verbosity, *names)
     assert one.status == 1
     assert documents_shown(one) == names
     assert one.summary == "2 passed, 4 failed, 1 skipped"
     for jobs in ("2", "3"):
-        many = ws.run("-j", jobs, *names)
+        many = ws.run("-j", jobs, *verbosity, *names)
         assert (many.status, many.stdout, many.stderr) == (one.status, one.stdout, one.stderr)
-
-
-def test_jobs_progress_on_a_terminal_counts_every_document(ws: Workspace) -> None:
-    ws.write("a.md", "".join(console("$ sleep 0.3") for _ in range(5)))
-    for name in "bcde":
-        ws.write(f"{name}.md", PASSING)
-    status, text = run_on_a_terminal(ws, "-j", "2", "a.md", "b.md", "c.md", "d.md", "e.md", env={})
-    assert status == 0
-    # every document is counted before the report, which starts with a.md
-    counts = [text.index(f"txtest: {done}/5 documents") for done in range(1, 6)]
-    assert counts == sorted(counts)
-    assert counts[-1] < text.index("a.md: ")
-    assert shown_lines(text)[-2:] == ["9 passed, 0 failed", ""]
 
 
 def test_jobs_auto(ws: Workspace) -> None:
@@ -982,3 +977,14 @@ def test_a_reader_that_goes_away_gets_no_traceback(ws: Workspace) -> None:
     errors = process.stderr.read().decode()
     assert process.wait(timeout=60) in (1, 128 + signal.SIGPIPE)
     assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_every_work_area_is_gone_when_txtest_ends(ws: Workspace, jobs: str) -> None:
+    """Work areas may be removed while the next document runs, but never outlive the run."""
+    names = [f"d{number}.md" for number in range(6)]
+    for name in names:
+        ws.write(name, console("$ touch here \"$HOME/dot\" \"$TMPDIR/t\"; mkdir -p a/b/c"))
+    run = ws.run("-j", jobs, *names)
+    assert run.summary == "6 passed, 0 failed"
+    assert ws.temp_left() == []

@@ -12,6 +12,7 @@ import pytest
 
 from txtest import pool
 from txtest.errors import InputError
+from txtest.events import CommandDone, CommandStarted, DocumentDone, Listener, RunEvent
 from txtest.model import DocFormat, Document, DocumentResult, Location, RunOptions, StopFlag
 
 
@@ -21,7 +22,11 @@ def fake_tasks(count: int, **options: object) -> list[pool.Task]:
 
 
 def fake_result(
-    path: Path, display: str, options: RunOptions, stop: StopFlag | None = None
+    path: Path,
+    display: str,
+    options: RunOptions,
+    stop: StopFlag | None = None,
+    listen: Listener | None = None,
 ) -> DocumentResult:
     """What a worker sends back, without running anything: the document named in keep_tmp."""
     return DocumentResult(Document(path, display, DocFormat.MARKDOWN), keep_tmp=display)
@@ -45,16 +50,21 @@ def no_children_left() -> bool:
 def test_results_come_in_task_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "run_one", fake_result)
     tasks = fake_tasks(20_000)
-    seen: list[tuple[int, int]] = []
-    results = results_of(pool.run_all(tasks, 3, lambda done, total: seen.append((done, total))))
+    seen: list[tuple[int, RunEvent]] = []
+    results = results_of(pool.run_all(tasks, 3, lambda number, event: seen.append((number, event))))
     assert [result.keep_tmp for result in results] == [f"doc{i}.md" for i in range(20_000)]
-    assert seen[-1] == (20_000, 20_000)
+    assert sorted(number for number, event in seen) == list(range(20_000))
+    assert all(event == DocumentDone() for _, event in seen)
     assert no_children_left()
 
 
 def test_each_task_runs_once_across_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     def whose(
-        path: Path, display: str, options: RunOptions, stop: StopFlag | None
+        path: Path,
+        display: str,
+        options: RunOptions,
+        stop: StopFlag | None,
+        listen: Listener | None,
     ) -> DocumentResult:
         return DocumentResult(
             Document(path, display, DocFormat.MARKDOWN), keep_tmp=f"{display} {os.getpid()}"
@@ -91,7 +101,11 @@ def test_a_worker_that_fails_is_reported_and_no_worker_is_left(
     monkeypatch: pytest.MonkeyPatch, mishap: Callable[[], None], message: str
 ) -> None:
     def unlucky(
-        path: Path, display: str, options: RunOptions, stop: StopFlag | None
+        path: Path,
+        display: str,
+        options: RunOptions,
+        stop: StopFlag | None,
+        listen: Listener | None,
     ) -> DocumentResult:
         if os.getpid() != parent:  # in a worker
             mishap()
@@ -106,7 +120,11 @@ def test_a_worker_that_fails_is_reported_and_no_worker_is_left(
 
 def test_fail_fast_hands_out_nothing_after_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     def failing(
-        path: Path, display: str, options: RunOptions, stop: StopFlag | None
+        path: Path,
+        display: str,
+        options: RunOptions,
+        stop: StopFlag | None,
+        listen: Listener | None,
     ) -> DocumentResult:
         if display == "doc2.md":
             error = InputError("boom", path=display)
@@ -132,9 +150,11 @@ def test_progress_counts_while_a_long_document_still_runs(tmp_path: Path) -> Non
         (tmp_path / f"{name}.md").write_text("```console\n$ echo fine\nfine\n```\n")
     calls: list[tuple[int, bool]] = []
 
-    def progress(done: int, total: int) -> None:
-        calls.append((done, done_marker.exists()))
-        if done == 4:
+    def progress(number: int, event: RunEvent) -> None:
+        if not isinstance(event, DocumentDone):
+            return
+        calls.append((len(calls) + 1, done_marker.exists()))
+        if len(calls) == 4:
             go.touch()
 
     tasks = [(tmp_path / f"{name}.md", f"{name}.md", RunOptions()) for name in "abcde"]
@@ -169,3 +189,28 @@ def test_a_document_that_cannot_be_read_comes_back_as_its_input_error(tmp_path: 
     assert bad.location == Location("bad.md", 2)
     assert str(bad).startswith("bad.md:2: error: not valid UTF-8")
     assert isinstance(ok, DocumentResult) and ok.is_ok
+
+
+@pytest.mark.parametrize("detail", [False, True])
+def test_workers_send_what_runs_as_it_runs(tmp_path: Path, detail: bool) -> None:
+    for name in "ab":
+        (tmp_path / f"{name}.md").write_text("```console\n$ echo one\none\n$ echo two\nx\n```\n")
+    tasks = [(tmp_path / f"{name}.md", f"{name}.md", RunOptions()) for name in "ab"]
+    heard: list[tuple[int, str]] = []
+
+    def listen(number: int, event: RunEvent) -> None:
+        if isinstance(event, CommandStarted):
+            heard.append((number, f"started {event.location}"))
+        elif isinstance(event, CommandDone):
+            heard.append((number, f"done {event.result.command.location} {event.result.is_ok}"))
+        else:
+            heard.append((number, type(event).__name__))
+
+    results = results_of(pool.run_all(tasks, 2, listen, detail))
+    assert [result.document.display for result in results] == ["a.md", "b.md"]
+    for number, name in enumerate("ab"):
+        expected = [f"started {name}.md:2", f"started {name}.md:4", "DocumentDone"]
+        if detail:
+            expected[1:1] = [f"done {name}.md:2 True"]
+            expected[-1:-1] = [f"done {name}.md:4 False", "BlockDone"]
+        assert [what for n, what in heard if n == number] == expected

@@ -32,7 +32,10 @@ from txtest.report import (
     VERBOSE,
     count_blocks,
     format_block,
+    format_block_end,
+    format_command,
     format_document,
+    format_failure,
     format_input_error,
     format_summary,
     format_update_hint,
@@ -287,6 +290,23 @@ def test_verbose_shows_a_line_per_command() -> None:
         "exit status: expected 0, got 2\n"
         "\n"
         "docs/a.md: 1 passed, 2 failed, 1 skipped"
+    )
+
+
+def test_verbose_lines_written_piece_by_piece_add_up_to_the_document_report() -> None:
+    blocks = (block(1, passed(command(2))), block(4, hi_hello()), skipped(9))
+    doc = document(*blocks)
+    live = "".join(
+        format_command(result, color=False) for result in blocks[0].commands + blocks[1].commands
+    ) + "".join(format_block_end(result, color=False) for result in blocks)
+    tail = format_document(doc, color=False, verbosity=VERBOSE, blocks=False)
+    assert tail == "docs/a.md: 1 passed, 1 failed, 1 skipped\n"
+    assert live + tail == format_document(doc, color=False, verbosity=VERBOSE)
+
+
+def test_a_failure_for_annotations_is_the_command_and_its_diff_without_colour() -> None:
+    assert format_failure(hi_hello()) == (
+        "    $ echo hi\n--- expected\n+++ actual\n@@ -6 +6 @@\n-hello\n+hi"
     )
 
 

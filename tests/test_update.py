@@ -147,6 +147,19 @@ def test_an_updated_block_passes_and_the_result_names_the_file(doc: Path) -> Non
     assert block.failures == ()
 
 
+def test_only_the_blocks_named_are_rewritten(doc: Path) -> None:
+    doc.write_text("```console\n$ echo a\nx\n```\n\n```console\n$ echo b\nx\n```\n")
+    failing = results_for(doc, [ran("a"), ran("b")])
+    second = failing.blocks[1].block.location
+    assert update_document(failing, blocks=set()) is failing  # none named: nothing written
+
+    result = update_document(failing, blocks={second})
+
+    assert doc.read_text() == "```console\n$ echo a\nx\n```\n\n```console\n$ echo b\nb\n```\n"
+    assert [block.outcome for block in result.blocks] == [Outcome.FAILED, Outcome.PASSED]
+    assert rewritten_lines(result) == [7]
+
+
 def test_the_result_reads_like_the_new_file(doc: Path) -> None:
     doc.write_text(
         "<!-- txtest: term=raw -->\n```console\n$ seq 3\n1\n$ false\n```\n\n"

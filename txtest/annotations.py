@@ -1,44 +1,63 @@
 """GitHub Actions workflow commands: an `::error` line per failing command, shown on the PR diff.
 
+Each has a title saying what went wrong and, as its message, the failure as the
+report shows it (the command and its diff), so the annotation can be read alone.
 The escaping follows the workflow-commands rules (actions/toolkit `command.ts`):
 in the message `%`, `\\r` and `\\n` are percent-encoded; in a property value `:`
-and `,` are as well, since they separate the properties.
+and `,` are as well, since they separate the properties. Files are named
+relative to the repository (GITHUB_WORKSPACE), where GitHub looks for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 from txtest.errors import InputError
 from txtest.model import BlockResult, CommandResult, DocumentResult, Outcome
+from txtest.report import format_failure
 
 _DATA_ESCAPES = {"%": "%25", "\r": "%0D", "\n": "%0A"}
 _PROPERTY_ESCAPES = {**_DATA_ESCAPES, ":": "%3A", ",": "%2C"}
 
 
-def github_annotations(results: Iterable[DocumentResult]) -> str:
-    """An `::error file=PATH,line=LINE::MESSAGE` line per failure, each line ended; "" if none."""
-    return "".join(f"{line}\n" for result in results for line in _document_annotations(result))
+def github_annotations(results: Iterable[DocumentResult], workspace: Path | None = None) -> str:
+    """An `::error file=PATH,line=LINE,title=WHAT::REPORT` line per failure, each line ended;
+    "" if none. PATHs are relative to workspace when they lie below it."""
+    return "".join(
+        f"{line}\n" for result in results for line in _document_annotations(result, workspace)
+    )
 
 
-def input_error_annotations(errors: Iterable[InputError]) -> str:
+def input_error_annotations(errors: Iterable[InputError], workspace: Path | None = None) -> str:
     """An `::error` line per input error that kept a document from running."""
-    return "".join(_error_annotation(error) + "\n" for error in errors)
+    return "".join(_error_annotation(error, workspace) + "\n" for error in errors)
 
 
-def _error_annotation(error: InputError) -> str:
+def repository_path(path: str, workspace: Path | None) -> str:
+    """path relative to the workspace when it lies below it; as given otherwise."""
+    if workspace is None or not path:
+        return path
+    try:
+        return Path(path).resolve().relative_to(workspace.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path
+
+
+def _error_annotation(error: InputError, workspace: Path | None) -> str:
     """An input error at its file and, when it names one, its line."""
-    place = {"file": error.path or ""}
+    place = {"file": repository_path(error.path or "", workspace)}
     if error.location is not None:
         place["line"] = str(error.location.line)
+    place["title"] = "txtest: input error"
     return workflow_command("error", place, str(error))
 
 
-def _document_annotations(result: DocumentResult) -> Iterator[str]:
+def _document_annotations(result: DocumentResult, workspace: Path | None) -> Iterator[str]:
     """A document's input error, then its failing commands in order."""
-    path = result.document.display
     if result.error is not None:
-        yield _error_annotation(result.error)
+        yield _error_annotation(result.error, workspace)
+    path = repository_path(result.document.display, workspace)
     for block in result.blocks:
         if block.outcome is Outcome.FAILED:
             yield from _block_annotations(path, block)
@@ -49,10 +68,13 @@ def _block_annotations(path: str, block: BlockResult) -> Iterator[str]:
     failures = block.failures
     if not failures:
         properties = {"file": path, "line": str(block.block.location.line)}
-        yield workflow_command("error", properties, "txtest: the block failed")
+        properties["title"] = "txtest: the block failed"
+        yield workflow_command("error", properties, f"{block.block.location}: FAILED")
     for command in failures:
         properties = {"file": path, "line": str(command.command.location.line)}
-        yield workflow_command("error", properties, failure_message(command))
+        properties["title"] = failure_message(command)
+        message = f"{command.command.location}: FAILED\n{format_failure(command)}"
+        yield workflow_command("error", properties, message)
 
 
 def failure_message(result: CommandResult) -> str:

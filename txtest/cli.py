@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -18,6 +19,8 @@ from txtest import __version__, pool
 from txtest.config import OptionError, build_run_options, load_config
 from txtest.discover import Target, find_documents
 from txtest.errors import ExitCode, InputError
+from txtest.interactive import Reviewer, review_document
+from txtest.live import LiveView, is_smart_terminal
 from txtest.model import (
     Block,
     Document,
@@ -28,7 +31,14 @@ from txtest.model import (
 )
 from txtest.parse import read_document
 from txtest.processes import become_subreaper, reap_orphans
-from txtest.report import write_document, write_input_error, write_summary
+from txtest.report import (
+    NORMAL,
+    VERBOSE,
+    format_document,
+    format_input_error,
+    write_input_error,
+    write_summary,
+)
 from txtest.runner import selected_blocks
 
 
@@ -48,8 +58,13 @@ class Settings:
     jobs: int = 1
     junit_xml: Path | None = None
     progress: bool = False
+    """Show the status line (stdout is a terminal that takes escape codes, and not -q)."""
     annotations: bool = False
     """Write GitHub Actions annotations (GITHUB_ACTIONS=true)."""
+    workspace: Path | None = None
+    """GITHUB_WORKSPACE: annotations name files relative to it."""
+    interactive: bool = False
+    """-i: ask, block by block, whether to accept the actual output."""
 
 
 def _verbosity_flags(context: click.Context, verbose: bool, quiet: bool) -> tuple[bool, bool]:
@@ -75,14 +90,18 @@ def _jobs(value: str) -> int:
 
 
 def use_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
-    """`--color`: always/never win; auto looks at NO_COLOR, FORCE_COLOR, then the terminal."""
+    """`--color`: always/never win; auto decides as pytest does: PY_COLORS (1 or 0),
+    then NO_COLOR, then FORCE_COLOR, then a terminal that is not `TERM=dumb`."""
     if choice != "auto":
         return choice == "always"
+    py_colors = environ.get("PY_COLORS")
+    if py_colors in ("0", "1"):
+        return py_colors == "1"
     if environ.get("NO_COLOR"):
         return False
     if environ.get("FORCE_COLOR"):
         return True
-    return stream.isatty()
+    return is_smart_terminal(stream, environ)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,12 +139,18 @@ def use_color(choice: str, stream: TextIO, environ: Mapping[str, str]) -> bool:
 @click.option(
     "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
 )
-@click.option("-v", "--verbose", is_flag=True, help="A line per command.")
+@click.option("-v", "--verbose", is_flag=True, help="A line per command, as each ends.")
 @click.option("-q", "--quiet", is_flag=True, help="Only failures and the summary.")
 @click.option(
     "--list/--no-list", "list_only", default=False, help="List blocks and commands; run nothing."
 )
 @click.option("--junit-xml", metavar="FILE", help="Also write a JUnit XML report to FILE.")
+@click.option(
+    "-i",
+    "--interactive",
+    is_flag=True,
+    help="After each failing block, show its diff and ask whether to accept the actual output.",
+)
 @click.option(
     "--max-output", metavar="SIZE", help="Output a command may print (64M, 1G, bytes; default 64M)."
 )
@@ -150,6 +175,7 @@ def command(
     junit_xml: str | None,
     max_output: str | None,
     log: str | None,
+    interactive: bool,
 ) -> Settings:
     """Run the shell transcripts in PATHs (Markdown, cram .t, directories) and diff their output.
 
@@ -161,6 +187,7 @@ def command(
     paths = paths or given.paths
     if not paths:
         raise click.UsageError("name at least one PATH (or set paths in [tool.txtest])")
+    _check_interactive(interactive, update, given.stdin)
     try:
         run = build_run_options(
             timeout=timeout,
@@ -185,22 +212,47 @@ def command(
         list_only=list_only,
         jobs=_jobs(jobs),
         junit_xml=Path(junit_xml) if junit_xml else None,
-        progress=not quiet and given.out.isatty(),
+        progress=not quiet and is_smart_terminal(given.out, given.environ),
         annotations=given.environ.get("GITHUB_ACTIONS") == "true",
+        workspace=Path(workspace) if (workspace := given.environ.get("GITHUB_WORKSPACE")) else None,
+        interactive=interactive,
     )
+
+
+def _check_interactive(interactive: bool, update: bool, stdin: TextIO | None) -> None:
+    """-i asks on the terminal, and decides block by block what -u would decide for all."""
+    if not interactive:
+        return
+    if update:
+        raise click.UsageError("choose one of -i and -u")
+    if stdin is None or not stdin.isatty():
+        raise click.UsageError(
+            "-i/--interactive asks questions on a terminal, but standard input is not one"
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class _Given:
-    """What the command reads besides its arguments: pyproject's paths, stdout, the environment."""
+    """What the command reads besides its arguments: pyproject's paths, the streams, the
+    environment."""
 
     paths: tuple[str, ...]
     out: TextIO
     environ: Mapping[str, str]
+    stdin: TextIO | None
 
 
-def run(argv: Sequence[str], out: TextIO, err: TextIO, environ: Mapping[str, str]) -> int:
-    """The whole command, its streams and environment given: options, run, report; the status."""
+def run(
+    argv: Sequence[str],
+    out: TextIO,
+    err: TextIO,
+    environ: Mapping[str, str],
+    stdin: TextIO | None = None,
+) -> int:
+    """The whole command, its streams and environment given: options, run, report; the status.
+
+    stdin is where -i reads its answers (None: there is no terminal to ask on).
+    """
     try:
         config = load_config(Path.cwd())
     except InputError as error:
@@ -215,7 +267,7 @@ def run(argv: Sequence[str], out: TextIO, err: TextIO, environ: Mapping[str, str
                 args=list(argv),
                 prog_name="txtest",
                 default_map=defaults,
-                obj=_Given(config.paths, out, environ),
+                obj=_Given(config.paths, out, environ, stdin),
                 standalone_mode=False,
             )
     except click.ClickException as error:
@@ -224,7 +276,7 @@ def run(argv: Sequence[str], out: TextIO, err: TextIO, environ: Mapping[str, str
     if isinstance(settings, int):  # --help, --version: click has printed it
         return settings
     assert isinstance(settings, Settings)
-    return execute(settings, out, err)
+    return execute(settings, out, err, stdin)
 
 
 def _start_log(log: Path | None, err: TextIO) -> bool:
@@ -239,7 +291,7 @@ def _start_log(log: Path | None, err: TextIO) -> bool:
     return True
 
 
-def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
+def execute(settings: Settings, out: TextIO, err: TextIO, stdin: TextIO | None = None) -> int:
     """Find, parse, run and report; return the exit status."""
     if not _start_log(settings.run.log, err):
         return ExitCode.INPUT_ERROR
@@ -248,7 +300,7 @@ def execute(settings: Settings, out: TextIO, err: TextIO) -> int:
         write_input_error(err, error, color=settings.color)
     if settings.list_only:
         return list_all(settings, targets, errors, out, err)
-    results = run_all(settings, targets, errors, out, err)
+    results = run_all(settings, targets, errors, out, err, stdin)
     if settings.verbosity >= 0:
         err.writelines(f"{note}\n" for note in unmarked_notes([r.document for r in results]))
     report_failed = not write_extras(settings, results, errors, out, err)
@@ -297,44 +349,67 @@ def run_all(
     errors: list[InputError],
     out: TextIO,
     err: TextIO,
+    stdin: TextIO | None = None,
 ) -> list[DocumentResult]:
     """Run the documents, reporting each, in order, as soon as it and those before are done.
 
-    Documents that cannot be read add their error to errors.
+    Documents that cannot be read add their error to errors. Under -i, quitting
+    stops the run: the documents not yet reported are not run, or are stopped.
     """
     tasks = [
         (target.path, target.display, replace(settings.run, lines=target.lines))
         for target in targets
     ]
-    progress = _progress_writer(out) if settings.progress else None
+    verbose = settings.verbosity >= VERBOSE
+    view = LiveView(
+        out, total=len(tasks), status=settings.progress, verbose=verbose, color=settings.color
+    )
+    listen = view.hear if settings.progress or verbose else None
+    reviewer = Reviewer(stdin) if settings.interactive and stdin is not None else None
     results: list[DocumentResult] = []
-    for outcome in pool.run_all(tasks, settings.jobs, progress):
-        if progress is not None:
-            out.write(_CLEAR_LINE)
-        error = outcome if isinstance(outcome, InputError) else outcome.error
-        if error is not None:
-            write_input_error(err, error, color=settings.color)
-        if isinstance(outcome, InputError):
-            errors.append(outcome)
-            continue
-        results.append(outcome)
-        if settings.verbosity >= 0:
-            err.writelines(f"{note}\n" for note in outcome.document.notes)
-        write_document(out, outcome, color=settings.color, verbosity=settings.verbosity)
-    if progress is not None:
-        out.write(_CLEAR_LINE)
+    with view, contextlib.closing(pool.run_all(tasks, settings.jobs, listen, verbose)) as outcomes:
+        for outcome in outcomes:
+            error = outcome if isinstance(outcome, InputError) else outcome.error
+            if error is not None:
+                view.write(err, format_input_error(error, color=settings.color) + "\n")
+            if isinstance(outcome, InputError):
+                errors.append(outcome)
+            else:
+                results.append(_report(settings, outcome, view, err, reviewer))
+            view.reported()
+            if reviewer is not None and reviewer.quit:
+                break
     return results
 
 
-_CLEAR_LINE = "\r\x1b[K"
-
-
-def _progress_writer(out: TextIO) -> pool.Progress:
-    def show(done: int, total: int) -> None:
-        out.write(f"{_CLEAR_LINE}txtest: {done}/{total} documents")
-        out.flush()
-
-    return show
+def _report(
+    settings: Settings,
+    result: DocumentResult,
+    view: LiveView,
+    err: TextIO,
+    reviewer: Reviewer | None,
+) -> DocumentResult:
+    """Write a document's notes and report (its blocks' lines unless written live); under -i,
+    ask about its failing blocks first. The result as reported."""
+    if settings.verbosity >= NORMAL:
+        view.write(err, "".join(f"{note}\n" for note in result.document.notes))
+    live = settings.verbosity >= VERBOSE
+    if reviewer is not None and not result.is_ok:
+        with view.paused():
+            result = review_document(
+                result,
+                reviewer,
+                functools.partial(view.write, view.out),
+                color=settings.color,
+                verbosity=settings.verbosity,
+                langs=settings.run.langs,
+            )
+        live = True
+    text = format_document(
+        result, color=settings.color, verbosity=settings.verbosity, blocks=not live
+    )
+    view.write(view.out, text)
+    return result
 
 
 def write_extras(
@@ -348,7 +423,10 @@ def write_extras(
     if settings.annotations:
         from txtest.annotations import github_annotations, input_error_annotations
 
-        out.write(input_error_annotations(errors) + github_annotations(results))
+        workspace = settings.workspace
+        out.write(
+            input_error_annotations(errors, workspace) + github_annotations(results, workspace)
+        )
     if settings.junit_xml is None:
         return True
     from txtest.junit import write_junit_xml
@@ -407,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     become_subreaper()
     try:
         args = sys.argv[1:] if argv is None else argv
-        code = run(args, sys.stdout, sys.stderr, os.environ)
+        code = run(args, sys.stdout, sys.stderr, os.environ, sys.stdin)
     except Interrupted as interrupt:
         sys.stderr.write("txtest: interrupted; every session was stopped\n")
         signum = interrupt.args[0] if interrupt.args else signal.SIGINT

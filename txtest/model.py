@@ -274,6 +274,13 @@ class BlockResult:
     def failures(self) -> tuple[CommandResult, ...]:
         return tuple(result for result in self.commands if not result.is_ok)
 
+    @property
+    def updatable(self) -> bool:
+        """Whether update mode can rewrite it: a reported failure with a command that ran to
+        its end (a lost session's output is not written)."""
+        failed = self.outcome is Outcome.FAILED and self.reported
+        return failed and any(result.run.lost is None for result in self.failures)
+
 
 @dataclass(frozen=True, slots=True)
 class Update:

@@ -14,15 +14,16 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from txtest.errors import InputError
+from txtest.events import CommandStarted, DocumentDone, Listener, RunEvent
 from txtest.model import DocumentResult, RunOptions, StopFlag
 from txtest.parse import read_document
-from txtest.runner import run_document
+from txtest.runner import Sweeper, run_document
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
 
 Task = tuple[Path, str, RunOptions]
 """A document's path, its path as shown, and how to run it."""
-Progress = Callable[[int, int], None]
+Listen = Callable[[int, RunEvent], None]
+"""Hears what runs: the task's number and the event."""
 Outcome = DocumentResult | InputError
 """A document's result, or the input error that kept it from being read."""
 _END_GRACE = 10.0
@@ -41,13 +43,20 @@ class WorkerError(RuntimeError):
     """A worker failed in a way that is a bug of txtest, not of a document."""
 
 
-def run_one(path: Path, display: str, options: RunOptions, stop: StopFlag | None) -> Outcome:
+def run_one(
+    path: Path,
+    display: str,
+    options: RunOptions,
+    stop: StopFlag | None,
+    listen: Listener | None = None,
+    sweeper: Sweeper | None = None,
+) -> Outcome:
     """Read and run one document, then rewrite it in update mode (parsing runs in the worker)."""
     try:
         document = read_document(path, display, options.langs)
     except InputError as error:
         return error
-    result = run_document(document, options, stop)
+    result = run_document(document, options, stop, listen, sweeper)
     if options.update and result.error is None:
         from txtest.update import update_document
 
@@ -56,30 +65,52 @@ def run_one(path: Path, display: str, options: RunOptions, stop: StopFlag | None
 
 
 def run_all(
-    tasks: Sequence[Task], jobs: int, progress: Progress | None = None
-) -> Iterator[Outcome]:
-    """Results in the order of tasks; with fail-fast, nothing new starts after a failure."""
+    tasks: Sequence[Task], jobs: int, listen: Listen | None = None, detail: bool = False
+) -> Generator[Outcome, None, None]:
+    """Results in the order of tasks; with fail-fast, nothing new starts after a failure.
+
+    Closing the generator early stops the documents still running.
+
+    listen hears, as they happen, the commands that start and the documents that end;
+    with detail, also each command's and block's result (which -j workers then send twice).
+    """
     if jobs <= 1 or len(tasks) <= 1:
-        yield from _run_sequentially(tasks, progress)
+        yield from _run_sequentially(tasks, listen, detail)
     else:
-        yield from _run_in_pool(tasks, jobs, progress)
+        yield from _run_in_pool(tasks, jobs, listen, detail)
+
+
+def _listener(listen: Listen | None, number: int, detail: bool) -> Listener | None:
+    """What runner hears for task number: the events listen asked for, with the number."""
+    if listen is None:
+        return None
+
+    def hear(event: RunEvent) -> None:
+        if detail or isinstance(event, CommandStarted):
+            listen(number, event)
+
+    return hear
 
 
 def _is_ok(outcome: Outcome) -> bool:
     return isinstance(outcome, DocumentResult) and outcome.is_ok
 
 
-def _run_sequentially(tasks: Sequence[Task], progress: Progress | None) -> Iterator[Outcome]:
+def _run_sequentially(
+    tasks: Sequence[Task], listen: Listen | None, detail: bool
+) -> Iterator[Outcome]:
     stop = threading.Event()
-    for done, (path, display, options) in enumerate(tasks):
-        if stop.is_set():
-            return
-        result = run_one(path, display, options, stop)
-        if progress is not None:
-            progress(done + 1, len(tasks))
-        if options.fail_fast and not _is_ok(result):
-            stop.set()
-        yield result
+    with Sweeper() as sweeper:
+        for number, (path, display, options) in enumerate(tasks):
+            if stop.is_set():
+                return
+            hear = _listener(listen, number, detail)
+            result = run_one(path, display, options, stop, hear, sweeper)
+            if listen is not None:
+                listen(number, DocumentDone())
+            if options.fail_fast and not _is_ok(result):
+                stop.set()
+            yield result
 
 
 def ignore_stop_signals() -> None:
@@ -97,7 +128,9 @@ def _no_op(signum: int, frame: FrameType | None) -> None:
 # The parent's side
 
 
-def _run_in_pool(tasks: Sequence[Task], jobs: int, progress: Progress | None) -> Iterator[Outcome]:
+def _run_in_pool(
+    tasks: Sequence[Task], jobs: int, listen: Listen | None, detail: bool
+) -> Iterator[Outcome]:
     """Run documents in jobs forked workers; yield each result once those before it are out."""
     import multiprocessing
     from multiprocessing.connection import wait
@@ -108,14 +141,15 @@ def _run_in_pool(tasks: Sequence[Task], jobs: int, progress: Progress | None) ->
     todo = iter(range(len(tasks)))
     workers: dict[Connection, BaseProcess] = {}
     results: dict[int, Outcome | None] = {}
-    shown = done = 0
+    shown = 0
     sys.stdout.flush()
     sys.stderr.flush()
     try:
         for _ in range(min(jobs, len(tasks))):
             mine, theirs = context.Pipe()
             inherited = [*workers, mine]
-            process = context.Process(target=_work, args=(theirs, inherited, tasks, stop))
+            wants = (listen is not None, detail)
+            process = context.Process(target=_work, args=(theirs, inherited, tasks, stop, wants))
             process.start()
             theirs.close()
             workers[mine] = process
@@ -124,13 +158,16 @@ def _run_in_pool(tasks: Sequence[Task], jobs: int, progress: Progress | None) ->
             for ready in wait(list(workers)):
                 assert not isinstance(ready, int) and ready in workers
                 number, outcome = _receive(ready, workers[ready])
+                if isinstance(outcome, RunEvent):
+                    if listen is not None:
+                        listen(number, outcome)
+                    continue
                 results[number] = outcome
                 if outcome is not None:
-                    done += 1
                     if fail_fast and not _is_ok(outcome):
                         stop.set()
-                    if progress is not None:
-                        progress(done, len(tasks))
+                    if listen is not None:
+                        listen(number, DocumentDone())
                 if not _hand_out(ready, todo, stop):
                     ready.close()
                     workers.pop(ready).join()
@@ -154,10 +191,10 @@ def _hand_out(connection: Connection, todo: Iterator[int], stop: StopFlag) -> bo
     return number is not None
 
 
-def _receive(connection: Connection, process: BaseProcess) -> tuple[int, Outcome | None]:
+def _receive(connection: Connection, process: BaseProcess) -> tuple[int, Outcome | RunEvent | None]:
     """What a worker sent back; a worker that died or failed is a WorkerError."""
     try:
-        message: tuple[int, Outcome | None] | str = connection.recv()
+        message: tuple[int, Outcome | RunEvent | None] | str = connection.recv()
     except EOFError:
         process.join()
         code = process.exitcode or 0
@@ -204,21 +241,31 @@ class _WorkerStopped(BaseException):
 
 
 def _work(
-    connection: Connection, inherited: Sequence[Connection], tasks: Sequence[Task], stop: StopFlag
+    connection: Connection,
+    inherited: Sequence[Connection],
+    tasks: Sequence[Task],
+    stop: StopFlag,
+    wants: tuple[bool, bool],
 ) -> None:
-    """A worker: run the tasks it is handed until it is handed None."""
+    """A worker: run the tasks it is handed until it is handed None.
+
+    wants: whether to send events as they happen, and whether results' too (detail).
+    """
+    listening, detail = wants
     worker = _Worker()
     for other in inherited:  # this process's copies of the parent's ends, so EOF reaches workers
         other.close()
     try:
-        while (number := connection.recv()) is not None:
-            result = None
-            if not stop.is_set():
-                path, display, options = tasks[number]
-                worker.busy = True
-                result = run_one(path, display, options, stop)
-                worker.busy = False
-            connection.send((number, result))
+        with Sweeper() as sweeper:
+            while (number := connection.recv()) is not None:
+                result = None
+                if not stop.is_set():
+                    path, display, options = tasks[number]
+                    worker.busy = True
+                    listen = _listener(_sender(connection), number, detail) if listening else None
+                    result = run_one(path, display, options, stop, listen, sweeper)
+                    worker.busy = False
+                connection.send((number, result))
     except _WorkerStopped as stopped:
         sys.exit(128 + int(stopped.args[0]))
     except EOFError:  # the parent is gone
@@ -226,3 +273,12 @@ def _work(
     except Exception:
         connection.send(traceback.format_exc())
         sys.exit(70)
+
+
+def _sender(connection: Connection) -> Listen:
+    """Send a task's events to the parent as they happen."""
+
+    def send(number: int, event: RunEvent) -> None:
+        connection.send((number, event))
+
+    return send

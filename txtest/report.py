@@ -45,16 +45,19 @@ _VERDICT_COLOURS = {
 }
 
 
-def format_document(result: DocumentResult, *, color: bool, verbosity: int) -> str:
+def format_document(
+    result: DocumentResult, *, color: bool, verbosity: int, blocks: bool = True
+) -> str:
     """Everything the report says about one document, each line ended; "" for nothing.
 
     A document that met an input error says nothing here: the error is written instead.
+    blocks=False leaves out what is said about its blocks, written already (live, or by -i).
     """
     if result.error is not None:
         return ""
     rewritten = result.update.rewritten if result.update is not None else frozenset()
     lines: list[str] = []
-    for block in result.blocks:
+    for block in result.blocks if blocks else ():
         lines += _block_lines(block, color, verbosity, rewritten)
     if verbosity >= NORMAL:
         lines += _update_lines(result)
@@ -67,6 +70,29 @@ def format_document(result: DocumentResult, *, color: bool, verbosity: int) -> s
 def format_block(result: BlockResult, *, color: bool, verbosity: int = NORMAL) -> str:
     """What the report says about one block (its failures, at normal verbosity)."""
     return "\n".join(_block_lines(result, color, verbosity, frozenset())).rstrip("\n")
+
+
+def format_block_report(result: BlockResult, *, color: bool, verbosity: int) -> str:
+    """A block's part of format_document, each line ended."""
+    return "".join(f"{line}\n" for line in _block_lines(result, color, verbosity, frozenset()))
+
+
+def format_command(result: CommandResult, *, color: bool) -> str:
+    """What -v says about a command as it finishes: its verdict, and why it failed."""
+    verdict = _verdict(result, frozenset())
+    return "".join(f"{line}\n" for line in _command_report(result, verdict, color, VERBOSE))
+
+
+def format_block_end(result: BlockResult, *, color: bool) -> str:
+    """What -v says about a block once its commands' lines are out: that it was skipped."""
+    if not result.reported and result.outcome is not Outcome.FAILED:
+        return ""
+    return "".join(f"{line}\n" for line in _block_end_lines(result, color, VERBOSE))
+
+
+def format_failure(result: CommandResult) -> str:
+    """Why a command failed, without colour: the command, then its diff or what went wrong."""
+    return "\n".join(_failure_lines(result, color=False))
 
 
 def format_summary(passed: int, failed: int, skipped: int) -> str:
@@ -107,7 +133,7 @@ def updatable_paths(results: Iterable[DocumentResult]) -> tuple[str, ...]:
     return tuple(
         result.document.display
         for result in results
-        if any(command.run.lost is None for block in result.blocks for command in block.failures)
+        if any(block.updatable for block in result.blocks)
     )
 
 
@@ -156,27 +182,40 @@ def _block_lines(
     """A block's lines: failure sections, and in verbose mode a line per command."""
     if not result.reported and result.outcome is not Outcome.FAILED:
         return []
-    where = result.block.location
     if result.outcome is Outcome.SKIPPED:
-        return [_status(where, "skipped", color)] if verbosity >= VERBOSE else []
+        return _block_end_lines(result, color, verbosity)
     lines: list[str] = []
     updated = any(command.command.location in rewritten for command in result.commands)
     if updated and verbosity == NORMAL:
-        lines.append(_status(where, "updated", color))
+        lines.append(_status(result.block.location, "updated", color))
     for command in result.commands:
-        verdict = _verdict(command, rewritten)
-        if verbosity >= VERBOSE:
-            first_line = command.command.source.split("\n")[0]
-            lines.append(_status(command.command.location, verdict, color, first_line))
-        elif verdict == "FAILED":
-            lines.append(_status(command.command.location, verdict, color))
-        if verdict == "FAILED":
-            # A verbose status line shows a one-line command already.
-            listed = verbosity < VERBOSE or "\n" in command.command.source
-            lines += [*_failure_lines(command, color, listed), ""]
-    if result.outcome is Outcome.FAILED and not result.failures:
-        lines += [_status(where, "FAILED", color), ""]
+        lines += _command_report(command, _verdict(command, rewritten), color, verbosity)
+    return lines + _block_end_lines(result, color, verbosity)
+
+
+def _command_report(command: CommandResult, verdict: str, color: bool, verbosity: int) -> list[str]:
+    """A command's lines: its status line (verbose, or failed), then why it failed."""
+    lines: list[str] = []
+    if verbosity >= VERBOSE:
+        first_line = command.command.source.split("\n")[0]
+        lines.append(_status(command.command.location, verdict, color, first_line))
+    elif verdict == "FAILED":
+        lines.append(_status(command.command.location, verdict, color))
+    if verdict == "FAILED":
+        # A verbose status line shows a one-line command already.
+        listed = verbosity < VERBOSE or "\n" in command.command.source
+        lines += [*_failure_lines(command, color, listed), ""]
     return lines
+
+
+def _block_end_lines(result: BlockResult, color: bool, verbosity: int) -> list[str]:
+    """Below a block's commands: that it was skipped (verbose), or failed with none named."""
+    where = result.block.location
+    if result.outcome is Outcome.SKIPPED:
+        return [_status(where, "skipped", color)] if verbosity >= VERBOSE else []
+    if result.outcome is Outcome.FAILED and not result.failures:
+        return [_status(where, "FAILED", color), ""]
+    return []
 
 
 def _status(where: Location, verdict: str, color: bool, command: str | None = None) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,10 +15,12 @@ from pathlib import Path
 from txtest.audit import append_record, log_record
 from txtest.compare import compare_command
 from txtest.errors import InputError
+from txtest.events import BlockDone, CommandDone, CommandStarted, Listener
 from txtest.keys import Typist, strokes
 from txtest.model import (
     Block,
     BlockResult,
+    Command,
     CommandResult,
     CommandRun,
     Directives,
@@ -27,6 +31,7 @@ from txtest.model import (
     Location,
     Outcome,
     RunOptions,
+    Span,
     StopFlag,
     TermMode,
 )
@@ -170,10 +175,43 @@ def blocks_needed(document: Document, selection: frozenset[int] | None) -> froze
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Notifier:
+    """Tells the listener, if any, what a document's run is doing."""
+
+    listen: Listener | None
+    numbers: Mapping[Span, int]
+    """Each block's 1-based number, by its span."""
+
+    def started(self, block: Block, command: Command) -> None:
+        if self.listen is not None:
+            number, total = self.numbers[block.span], len(self.numbers)
+            first_line = command.source.split("\n", 1)[0]
+            started = CommandStarted(command.location, first_line, number, total, time.monotonic())
+            self.listen(started)
+
+    def command_done(self, result: CommandResult, reported: bool, skipped: bool) -> None:
+        if self.listen is not None:
+            self.listen(CommandDone(result, reported, skipped))
+
+    def block_done(self, result: BlockResult) -> None:
+        if self.listen is not None:
+            self.listen(BlockDone(result))
+
+
 def run_document(
-    document: Document, options: RunOptions, stop: StopFlag | None = None
+    document: Document,
+    options: RunOptions,
+    stop: StopFlag | None = None,
+    listen: Listener | None = None,
+    sweeper: Sweeper | None = None,
 ) -> DocumentResult:
-    """Run a document's blocks in order in its sessions; the work area goes at the end."""
+    """Run a document's blocks in order in its sessions; the work area goes at the end.
+
+    listen, when given, hears of each command as it starts and ends, and of each block;
+    sweeper, when given, removes the work area while the caller goes on.
+    """
+    notify = _Notifier(listen, {block.span: n for n, block in enumerate(document.blocks, 1)})
     try:
         selection = selected_blocks(document, options)
     except InputError as error:
@@ -187,7 +225,7 @@ def run_document(
     try:
         with ExitStack() as stack:
             sessions = _Sessions(document, options, area, stack)
-            results = tuple(_run_items(document, options, sessions, selection, stop))
+            results = tuple(_run_items(document, options, sessions, selection, stop, notify))
     except InputError as error:
         _remove(area, options)
         return DocumentResult(document, error=error)
@@ -195,13 +233,41 @@ def run_document(
         _remove(area, options)
         raise
     kept = str(area.testtmp) if options.keep_tmp else None
-    _remove(area, options)
+    _remove(area, options, sweeper)
     return DocumentResult(document, results, keep_tmp=kept)
 
 
-def _remove(area: WorkArea, options: RunOptions) -> None:
-    if not options.keep_tmp:
+def _remove(area: WorkArea, options: RunOptions, sweeper: Sweeper | None = None) -> None:
+    if options.keep_tmp:
+        return
+    if sweeper is None:
         shutil.rmtree(area.root, ignore_errors=True)
+    else:
+        sweeper.remove(area.root)
+
+
+class Sweeper:
+    """Removes finished documents' work areas in the background; leaving `with` waits for all.
+
+    Removing a directory costs the disk a journal write (milliseconds on some), which
+    the next document's run can overlap on another core.
+    """
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] = []
+
+    def remove(self, root: Path) -> None:
+        self._threads = [thread for thread in self._threads if thread.is_alive()]
+        thread = threading.Thread(target=shutil.rmtree, args=(root, True), daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def __enter__(self) -> Sweeper:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for thread in self._threads:
+            thread.join()
 
 
 def _run_items(
@@ -210,6 +276,7 @@ def _run_items(
     sessions: _Sessions,
     selection: frozenset[int] | None,
     stop: StopFlag | None,
+    notify: _Notifier,
 ) -> Iterator[BlockResult]:
     """Yield a result per block that is run or skipped, in order."""
     needed = blocks_needed(document, selection)
@@ -218,7 +285,7 @@ def _run_items(
     segment: list[tuple[Block, bool]] = []
     for item in document.items:
         if isinstance(item, FileFixture):
-            yield from _run_segment(segment, options, sessions, stop)
+            yield from _run_segment(segment, options, sessions, stop, notify)
             segment = []
             if last is None or block_index < last:
                 write_fixture(item, sessions.cwd())
@@ -233,10 +300,10 @@ def _run_items(
             or _own_terminal(item)
             or _own_terminal(segment[0][0])
         ):
-            yield from _run_segment(segment, options, sessions, stop)
+            yield from _run_segment(segment, options, sessions, stop, notify)
             segment = []
         segment.append((item, reported))
-    yield from _run_segment(segment, options, sessions, stop)
+    yield from _run_segment(segment, options, sessions, stop, notify)
 
 
 def _run_segment(
@@ -244,6 +311,7 @@ def _run_segment(
     options: RunOptions,
     sessions: _Sessions,
     stop: StopFlag | None,
+    notify: _Notifier,
 ) -> Iterator[BlockResult]:
     """Run consecutive blocks of one session as one batch, so bash never waits for us.
 
@@ -267,13 +335,16 @@ def _run_segment(
     for block, reported in segment:
         if block.skipped:
             if reported:
-                yield BlockResult(block, Outcome.SKIPPED)
+                skipped = BlockResult(block, Outcome.SKIPPED)
+                notify.block_done(skipped)
+                yield skipped
             continue
         if stop is not None and stop.is_set():
             return
-        result = finish_block(block, reported, raw_runs, options, exact)
+        result = finish_block(block, reported, raw_runs, options, exact, notify)
         if not result.is_ok and options.fail_fast and stop is not None:
             stop.set()
+        notify.block_done(result)
         yield result
 
 
@@ -335,12 +406,15 @@ def finish_block(
     raw_runs: Iterator[RawRun],
     options: RunOptions,
     exact: bool,
+    notify: _Notifier | None = None,
 ) -> BlockResult:
     """Collect a block's command runs and compare them (cram: blank lines exact)."""
+    notify = notify or _Notifier(None, {})
     mode = block.directives.term or options.term or (TermMode.RAW if exact else TermMode.AUTO)
     results: list[CommandResult] = []
     skipped = False
     for command in block.commands:
+        notify.started(block, command)
         raw = next(raw_runs)
         skipped = skipped or _asks_to_skip(raw)
         if options.log is not None:
@@ -357,6 +431,7 @@ def finish_block(
             screen=(block.directives.size or DEFAULT_SIZE) if raw.screen is not None else None,
         )
         results.append(compare_command(command, run, cram=exact))
+        notify.command_done(results[-1], reported, skipped)
     if skipped:
         return BlockResult(block, Outcome.SKIPPED, reported=reported)
     ok = all(result.is_ok for result in results)

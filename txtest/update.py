@@ -12,7 +12,7 @@ back as meant.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
@@ -36,6 +36,7 @@ from txtest.model import (
     DocFormat,
     Document,
     DocumentResult,
+    Location,
     Outcome,
     Span,
     Update,
@@ -134,13 +135,17 @@ def _reading(row: str, prefix: str) -> str:
     return text
 
 
-def _plans(result: DocumentResult, rows: Sequence[str]) -> list[_Plan]:
-    """A plan per failing command of a reported block that ran to the end."""
+def _plans(
+    result: DocumentResult, rows: Sequence[str], blocks: Container[Location] | None
+) -> list[_Plan]:
+    """A plan per failing command of a reported block (of blocks, if given) that ran to the end."""
     cram = result.document.format is DocFormat.CRAM
     index = {block.span: number for number, block in enumerate(result.document.blocks)}
     plans: list[_Plan] = []
     for block_result in result.blocks:
-        if block_result.outcome is not Outcome.FAILED or not block_result.reported:
+        if not block_result.updatable:
+            continue
+        if blocks is not None and block_result.block.location not in blocks:
             continue
         block = block_result.block
         for number, command_result in enumerate(block_result.commands):
@@ -359,9 +364,15 @@ def _splice(rows: list[_Row], start: int, end: int, new: list[_Row], eol: str) -
 
 
 def update_document(
-    result: DocumentResult, langs: tuple[str, ...] = DEFAULT_LANGS
+    result: DocumentResult,
+    langs: tuple[str, ...] = DEFAULT_LANGS,
+    blocks: Container[Location] | None = None,
 ) -> DocumentResult:
-    """Rewrite the document's failing commands in place; the result as the new file reads."""
+    """Rewrite the document's failing commands in place; the result as the new file reads.
+
+    blocks, when given, names the blocks (by their location) to rewrite, as -i accepts
+    them one by one; the others are left as they are.
+    """
     if result.error is not None:
         return result
     document = result.document
@@ -369,7 +380,8 @@ def update_document(
         text = document.path.read_bytes().decode("utf-8")
         if parse_document(text, document.display, document.path, langs) != document:
             raise CannotUpdate("it changed while txtest ran")
-        plans = _plans(result, [content for content, _ in split_rows(text.removeprefix(_BOM))])
+        rows = [content for content, _ in split_rows(text.removeprefix(_BOM))]
+        plans = _plans(result, rows, blocks)
         if not plans:
             return result
         new_text, new_document = _settle(result, text, plans, langs)
