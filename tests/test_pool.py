@@ -14,6 +14,7 @@ from txtest import pool
 from txtest.errors import InputError
 from txtest.events import CommandDone, CommandStarted, DocumentDone, Listener, RunEvent
 from txtest.model import DocFormat, Document, DocumentResult, Location, RunOptions, StopFlag
+from txtest.runner import Sweeper
 
 
 def fake_tasks(count: int, **options: object) -> list[pool.Task]:
@@ -27,6 +28,7 @@ def fake_result(
     options: RunOptions,
     stop: StopFlag | None = None,
     listen: Listener | None = None,
+    sweeper: Sweeper | None = None,
 ) -> DocumentResult:
     """What a worker sends back, without running anything: the document named in keep_tmp."""
     return DocumentResult(Document(path, display, DocFormat.MARKDOWN), keep_tmp=display)
@@ -65,6 +67,7 @@ def test_each_task_runs_once_across_workers(monkeypatch: pytest.MonkeyPatch) -> 
         options: RunOptions,
         stop: StopFlag | None,
         listen: Listener | None,
+        sweeper: Sweeper | None,
     ) -> DocumentResult:
         return DocumentResult(
             Document(path, display, DocFormat.MARKDOWN), keep_tmp=f"{display} {os.getpid()}"
@@ -106,6 +109,7 @@ def test_a_worker_that_fails_is_reported_and_no_worker_is_left(
         options: RunOptions,
         stop: StopFlag | None,
         listen: Listener | None,
+        sweeper: Sweeper | None,
     ) -> DocumentResult:
         if os.getpid() != parent:  # in a worker
             mishap()
@@ -125,6 +129,7 @@ def test_fail_fast_hands_out_nothing_after_a_failure(monkeypatch: pytest.MonkeyP
         options: RunOptions,
         stop: StopFlag | None,
         listen: Listener | None,
+        sweeper: Sweeper | None,
     ) -> DocumentResult:
         if display == "doc2.md":
             error = InputError("boom", path=display)
