@@ -50,8 +50,9 @@ def waits_for_terminal(
     Only processes whose controlling terminal it is count: `/dev/tty` in a
     process of a terminal of its own (a txtest run inside a document) is
     that other terminal. Every process has the terminal as stdout and
-    stderr, so a poll counts only when the terminal is also open on another
-    descriptor (stdin, or a /dev/tty it opened).
+    stderr, so a poll counts only when the terminal is its stdin, or a
+    /dev/tty it opened: a copy of stdout kept aside (pytest's output capture
+    keeps one while it waits for a subprocess) is not input.
     """
     calls = SYSCALLS.get(machine)
     if calls is None:
@@ -62,8 +63,8 @@ def waits_for_terminal(
             continue
         if reading.syscall in calls.reads and reading.fds.get(reading.first_argument) in names:
             return True
-        if reading.syscall in calls.polls and any(
-            target in names for fd, target in reading.fds.items() if fd not in (1, 2)
+        if reading.syscall in calls.polls and (
+            reading.fds.get(0) in names or "/dev/tty" in reading.fds.values()
         ):
             return True
     return False
