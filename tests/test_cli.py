@@ -984,7 +984,7 @@ def test_every_work_area_is_gone_when_txtest_ends(ws: Workspace, jobs: str) -> N
     """Work areas may be removed while the next document runs, but never outlive the run."""
     names = [f"d{number}.md" for number in range(6)]
     for name in names:
-        ws.write(name, console("$ touch here \"$HOME/dot\" \"$TMPDIR/t\"; mkdir -p a/b/c"))
+        ws.write(name, console('$ touch here "$HOME/dot" "$TMPDIR/t"; mkdir -p a/b/c'))
     run = ws.run("-j", jobs, *names)
     assert run.summary == "6 passed, 0 failed"
     assert ws.temp_left() == []
