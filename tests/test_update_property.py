@@ -26,7 +26,7 @@ from txtest.parse import read_document
 from txtest.runner import run_document
 from txtest.update import split_rows, update_document
 
-EXAMPLES = int(os.environ.get("TXTEST_HYPOTHESIS_EXAMPLES", "500"))
+EXAMPLES = int(os.environ.get("TXTEST_HYPOTHESIS_EXAMPLES", "250"))
 OPTIONS = RunOptions(timeout=10.0)
 
 # Pieces of output lines: plain characters and the spellings update mode must handle.
