@@ -25,7 +25,7 @@ format: $(TEST_INSTALLED)
 	$(BIN)/ruff format txtest tests bench
 
 pytest: $(TEST_INSTALLED)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 selftest: $(TEST_INSTALLED)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/txtest README.md docs/ transcripts/

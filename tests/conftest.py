@@ -278,3 +278,12 @@ README.md:9: FAILED
 +one
 """
 """What txtest reports for DEMO_README's failing block, colour off."""
+
+
+@pytest.fixture
+def temp_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the Python API's Shells of this test make their temporary directories."""
+    root = tmp_path / "temp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root

@@ -43,6 +43,13 @@ def test_a_poll_counts_only_with_the_terminal_open_beyond_stdout_and_stderr() ->
         ProcessReading(POLL, 0, {0: "/dev/null", 1: TTY, 2: TTY, 3: "socket:[9]"}, DEVICE)
     )
     assert waits(ProcessReading(POLL, 0, {0: "/dev/null", 1: TTY, 2: TTY, 4: "/dev/tty"}, DEVICE))
+    assert waits(ProcessReading(POLL, 0, {0: TTY, 1: TTY, 2: TTY}, DEVICE))
+
+
+def test_a_poll_with_copies_of_stdout_aside_does_not_wait() -> None:
+    # pytest's output capture keeps the terminal on fds 5 and 7 while it polls a subprocess
+    fds = {0: "/dev/null", 1: "/tmp/#1 (deleted)", 2: "/tmp/#2 (deleted)", 5: TTY, 7: TTY}
+    assert not waits(ProcessReading(POLL, 0, {**fds, 13: "pipe:[9]"}, DEVICE))
 
 
 def test_dev_tty_of_another_terminal_is_not_ours() -> None:

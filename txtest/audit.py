@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TextIO
 
 from txtest.model import Command
 from txtest.session import RawRun
@@ -38,11 +39,25 @@ def log_record(command: Command, session: str | None, raw: RawRun) -> dict[str, 
 
 def append_record(path: Path, record: dict[str, object]) -> None:
     """Append one line with a single write, so documents run in parallel never interleave."""
-    import json
-
-    line = (json.dumps(record) + "\n").encode("utf-8")
+    line = record_line(record).encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, line)
     finally:
         os.close(fd)
+
+
+def record_line(record: dict[str, object]) -> str:
+    """One record as the log holds it: a JSON object on a line of its own."""
+    import json
+
+    return json.dumps(record) + "\n"
+
+
+def write_record(log: Path | TextIO, record: dict[str, object]) -> None:
+    """Add one record to a log given as a path (appended) or as an open text file."""
+    if isinstance(log, Path):
+        append_record(log, record)
+    else:
+        log.write(record_line(record))
+        log.flush()

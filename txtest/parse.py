@@ -14,6 +14,7 @@ import os
 import posixpath
 import re
 import stat
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,6 +173,23 @@ def parse_document(
         return Document(path, display, DocFormat.CRAM, _parse_cram(body, display))
     items, notes, unmarked = _parse_markdown(body, display, langs)
     return Document(path, display, DocFormat.MARKDOWN, items, notes, unmarked)
+
+
+def parse_transcript(text: str, location: Location) -> Block:
+    """A console block's content given as text (SPEC §12 `Shell.check`), as one block.
+
+    location is where the text's first line stands: its lines are numbered from
+    there. The common leading indentation is removed first.
+    """
+    first = location.line - 1
+    lines = list(enumerate(split_lines(textwrap.dedent(text)), start=first))
+    drafts = _drafts(lines, cram=False)
+    _join_continuations(drafts)
+    return Block(
+        location=location,
+        commands=tuple(_finish(draft, location.path, cram=False) for draft in drafts),
+        span=Span(first, first + len(lines)),
+    )
 
 
 # cram (SPEC §9)

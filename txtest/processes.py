@@ -74,3 +74,25 @@ def reap_orphans() -> None:
         kill_session(pid)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
+
+
+def kill_marked(marker: str) -> None:
+    """SIGKILL every process whose environment holds the entry `marker` (`NAME=value`).
+
+    What a Python API shell started and that escaped its process tree (a
+    daemon that forked twice) still carries the shell's environment; a
+    process that cleared it cannot be told apart, and is left alone.
+    """
+    entry = marker.encode("utf-8", "surrogateescape")
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return
+    found: list[int] = []
+    for name in names:
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError), open(f"/proc/{name}/environ", "rb") as handle:
+            if entry in handle.read().split(b"\0"):
+                found.append(int(name))
+    kill_all(found)

@@ -38,6 +38,7 @@ import pytest
 from _pytest._code.code import TerminalRepr
 from pytest import ExitCode
 
+from txtest.api import Mismatch, Shell
 from txtest.config import load_config, run_options
 from txtest.discover import walk_directory
 from txtest.errors import InputError
@@ -370,6 +371,76 @@ def block_title(name: str, block: Block) -> str:
 def block_result(result: DocumentResult, block: Block) -> BlockResult | None:
     """The result of one block of a document's run, if it ran."""
     return next((found for found in result.blocks if found.block == block), None)
+
+
+@pytest.fixture
+def txtest_shell() -> Iterator[Shell]:
+    """A fresh txtest Shell for one test (SPEC §12), closed after it whatever happens."""
+
+    with Shell() as shell:
+        yield shell
+
+
+@pytest.fixture(scope="module")
+def txtest_module_shell() -> Iterator[Shell]:
+    """One txtest Shell shared, in order, by the tests of a module.
+
+    Under pytest-xdist a module's tests must stay on one worker: `--dist
+    loadfile` (or `loadscope` for a module without test classes).
+    """
+
+    with Shell() as shell:
+        yield shell
+
+
+_MODULE_SHELL = "txtest_module_shell"
+_PREVIOUS = pytest.StashKey[dict[str, str]]()
+_RAN = pytest.StashKey[set[str]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a test of a module shell whose predecessor in the module ran in another process.
+
+    That happens when pytest-xdist splits a module between workers: the shell
+    this test gets would lack what the earlier tests did to it.
+    """
+    if _MODULE_SHELL not in getattr(item, "fixturenames", ()):
+        return
+    stash = item.config.stash
+    if _PREVIOUS not in stash:
+        stash[_PREVIOUS], stash[_RAN] = _module_shell_order(item.session.items), set()
+    previous = stash[_PREVIOUS].get(item.nodeid)
+    stash[_RAN].add(item.nodeid)
+    if previous is not None and previous not in stash[_RAN]:
+        pytest.fail(
+            f"{_MODULE_SHELL}: {previous} runs before this test in the module's shell, but "
+            "in another process: pytest-xdist split the module; run with --dist loadfile",
+            pytrace=False,
+        )
+
+
+def _module_shell_order(items: Sequence[pytest.Item]) -> dict[str, str]:
+    """For each test using the module shell, the one before it in its module."""
+    last: dict[Path, str] = {}
+    previous: dict[str, str] = {}
+    for item in items:
+        if _MODULE_SHELL in getattr(item, "fixturenames", ()):
+            if item.path in last:
+                previous[item.nodeid] = last[item.path]
+            last[item.path] = item.nodeid
+    return previous
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed `Shell.check` shows as the command line's report, not as a traceback."""
+    report = yield
+    if call.excinfo is not None and report.failed and isinstance(call.excinfo.value, Mismatch):
+        report.longrepr = str(call.excinfo.value)
+    return report
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -99,11 +99,23 @@ class _Sessions:
 
 def session_env(document: Document, area: WorkArea, shell: str) -> dict[str, str]:
     """The environment of a document's sessions (SPEC §5.2, cram's in §9)."""
+    env = base_env(area, document.path.resolve().parent)
+    env["TESTFILE"] = document.path.name
+    if document.format is DocFormat.CRAM:
+        env.update(LANG="C", LC_ALL="C", LANGUAGE="C", TZ="GMT", CDPATH="", GREP_OPTIONS="")
+        env.update(TESTSHELL=_absolute(shell), CRAMTMP=str(area.root), TERM="xterm")
+        env.update(TMP=str(area.tmpdir), TEMP=str(area.tmpdir))
+    else:
+        env.update(LC_ALL="C.UTF-8", TZ="UTC")
+    return env
+
+
+def base_env(area: WorkArea, testdir: Path) -> dict[str, str]:
+    """The caller's environment, its prompts left out, plus what every session gets (§5.2)."""
     env = {key: value for key, value in os.environ.items() if key not in _PROMPT_VARIABLES}
     env.update(
         TXTEST="1",
-        TESTDIR=str(document.path.resolve().parent),
-        TESTFILE=document.path.name,
+        TESTDIR=str(testdir),
         TESTTMP=str(area.testtmp),
         HOME=str(area.home),
         TMPDIR=str(area.tmpdir),
@@ -112,12 +124,6 @@ def session_env(document: Document, area: WorkArea, shell: str) -> dict[str, str
         PAGER="cat",
         GIT_PAGER="cat",
     )
-    if document.format is DocFormat.CRAM:
-        env.update(LANG="C", LC_ALL="C", LANGUAGE="C", TZ="GMT", CDPATH="", GREP_OPTIONS="")
-        env.update(TESTSHELL=_absolute(shell), CRAMTMP=str(area.root), TERM="xterm")
-        env.update(TMP=str(area.tmpdir), TEMP=str(area.tmpdir))
-    else:
-        env.update(LC_ALL="C.UTF-8", TZ="UTC")
     return env
 
 
@@ -323,7 +329,7 @@ def _run_segment(
     if jobs and not (stop is not None and stop.is_set()):
         session = sessions.get(segment[0][0].session)
         if _own_terminal(runnable[0][0]):
-            raw_runs = _terminal_runs(session, runnable[0][0], jobs)
+            raw_runs = terminal_runs(session, runnable[0][0].directives, jobs)
         else:
             raw_runs = session.run(jobs)
     for block, reported in segment:
@@ -335,7 +341,7 @@ def _run_segment(
             continue
         if stop is not None and stop.is_set():
             return
-        result = _finish_block(block, reported, raw_runs, options, exact, notify)
+        result = finish_block(block, reported, raw_runs, options, exact, notify)
         if not result.is_ok and options.fail_fast and stop is not None:
             stop.set()
         notify.block_done(result)
@@ -347,17 +353,22 @@ def _own_terminal(block: Block) -> bool:
     return block.directives.interactive or block.directives.size is not None
 
 
-def _terminal_runs(session: Session, block: Block, jobs: Sequence[Job]) -> Iterator[RawRun]:
+def terminal_runs(
+    session: Session,
+    directives: Directives,
+    jobs: Sequence[Job],
+    home: tuple[int, int] = DEFAULT_SIZE,
+) -> Iterator[RawRun]:
     """Run a block of SPEC §11: its size and TERM, its commands typed into when they wait.
 
     One command at a time, as the report asks for it. Unread items fail the
-    block's last command; the session's terminal is put back as it was (80x24,
-    the caller's TERM) before that command's run is handed on.
+    block's last command; the session's terminal is put back as it was (`home`,
+    the caller's TERM) before that command's run is handed on. (The Python API
+    runs its `input=` and `keys=` commands through here too.)
     """
-    directives = block.directives
-    size = directives.size or DEFAULT_SIZE
+    size = directives.size or home
     term = INTERACTIVE_TERM if directives.interactive else ""
-    changed = size != DEFAULT_SIZE or bool(term)
+    changed = size != home or bool(term)
     if changed:
         session.set_terminal(size, term)
     lines = directives.input is not None
@@ -368,7 +379,7 @@ def _terminal_runs(session: Session, block: Block, jobs: Sequence[Job]) -> Itera
             if typist.left and raw.lost is None:
                 raw = replace(raw, lost=f"{typist.left} input item(s) not read")
             if changed:
-                session.set_terminal(DEFAULT_SIZE)
+                session.set_terminal(home)
         yield raw
 
 
@@ -390,15 +401,16 @@ def _typed(source: str, cram: bool) -> str:
     return f"\\builtin :\n{source}" if cram else source
 
 
-def _finish_block(
+def finish_block(
     block: Block,
     reported: bool,
     raw_runs: Iterator[RawRun],
     options: RunOptions,
     exact: bool,
-    notify: _Notifier,
+    notify: _Notifier | None = None,
 ) -> BlockResult:
     """Collect a block's command runs and compare them (cram: blank lines exact)."""
+    notify = notify or _Notifier(None, {})
     mode = block.directives.term or options.term or (TermMode.RAW if exact else TermMode.AUTO)
     results: list[CommandResult] = []
     skipped = False

@@ -494,6 +494,10 @@ class Session:
             self._lose(f"the shell exited with status {status}")
         return False
 
+    def lose(self, reason: str) -> None:
+        """Give the session up: kill the shell and all it runs (a command that cannot be ended)."""
+        self._lose(reason)
+
     def _lose(self, reason: str) -> None:
         self.lost = reason
         if self._child is not None:
@@ -540,6 +544,9 @@ class Interaction:
         self._duration: float | None = None
         self._typed_at = -1
         """How much output had come when keys were last typed (-1: none typed yet)."""
+        self._quiet_since = self._started
+        """When output last came, or something was typed."""
+        self._pending_seen = len(session._reader.pending)
         self.ended_wait = False
         self.hung_up = False
         session._sent += 1
@@ -565,6 +572,7 @@ class Interaction:
         """Type bytes into the terminal, as a keyboard sends them."""
         self._session.write_terminal(data)
         self._typed_at = self._received()
+        self._quiet_since = time.monotonic()
 
     def _received(self) -> int:
         """How many bytes of output came so far."""
@@ -574,6 +582,7 @@ class Interaction:
         """Nothing more to type: the command fails with `waiting for terminal input`."""
         self.ended_wait = self._closing = True
         self._answer_wait()
+        self._quiet_since = time.monotonic()
 
     def hang_up(self) -> None:
         """End the command as closing a terminal window does: SIGHUP, SIGKILL 1 s later.
@@ -590,7 +599,8 @@ class Interaction:
                 os.kill(pid, signal.SIGHUP)
         if not family:
             self._answer_wait()
-        self._kill_at = time.monotonic() + _HANG_UP_GRACE
+        self._quiet_since = time.monotonic()
+        self._kill_at = self._quiet_since + _HANG_UP_GRACE
 
     def _answer_wait(self) -> None:
         """End-of-file first; at the next wait, kill the command's processes."""
@@ -605,9 +615,7 @@ class Interaction:
         """Read until the command waits for input, ends, or the session is lost; with
         `within`, at most that many seconds (then RUNNING: read `output` and wait again)."""
         session = self._session
-        quiet_since = time.monotonic()
-        give_up = quiet_since + within if within is not None else None
-        received = len(session._reader.pending)
+        give_up = time.monotonic() + within if within is not None else None
         while True:
             if self._frame is not None:
                 return Event.ENDED
@@ -616,26 +624,27 @@ class Interaction:
             if self._take_frame():
                 continue
             now = time.monotonic()
-            if len(session._reader.pending) != received:
-                quiet_since, received = now, len(session._reader.pending)
+            if len(session._reader.pending) != self._pending_seen:
+                self._quiet_since, self._pending_seen = now, len(session._reader.pending)
             if self._kill_at is not None and now >= self._kill_at:
                 kill_all(descendants(session.pid))
                 self._kill_at = None
             unconfirmed = self._typed_at == self._received()
             if (
                 not self._pending
-                and session._sees_wait(now - quiet_since, unconfirmed=unconfirmed)
+                and session._sees_wait(now - self._quiet_since, unconfirmed=unconfirmed)
                 and not session._output_in_flight()
             ):
                 if not self._closing:
                     return Event.WAITING
                 self._answer_wait()
-                quiet_since = now
+                self._quiet_since = now
             if self._out_of_bounds(now):
                 return Event.LOST
             if give_up is not None and now >= give_up:
                 return Event.RUNNING
-            if not session._pump(self._pending, min(self._deadline - now, _TICK)):
+            tick = min(self._deadline - now, _TICK, give_up - now if give_up is not None else _TICK)
+            if not session._pump(self._pending, tick):
                 return Event.LOST
 
     def _take_frame(self) -> bool:

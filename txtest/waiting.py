@@ -73,8 +73,7 @@ def waits_for_terminal(
     process of a terminal of its own (a txtest run inside a document) is
     that other terminal. A poll counts when the terminal is among the
     descriptors it waits to read; where those are unknown, when the terminal
-    is open on a descriptor other than stdout and stderr (which every process
-    has), stdin or a /dev/tty it opened.
+    is its stdin or a /dev/tty it opened.
     """
     calls = SYSCALLS.get(machine)
     if calls is None:
@@ -96,7 +95,9 @@ def _polled(reading: ProcessReading) -> Iterable[int]:
     """The descriptors a polling process waits to read, or those it may (unknown)."""
     if reading.polled is not None:
         return reading.polled
-    return (fd for fd in reading.fds if fd not in (1, 2))
+    # unknown: stdin, or a /dev/tty it opened; a copy of stdout kept aside (pytest's
+    # output capture keeps one while it polls a subprocess) is not input
+    return (fd for fd, name in reading.fds.items() if fd == 0 or name == "/dev/tty")
 
 
 def read_process(pid: int) -> ProcessReading | None:
