@@ -8,8 +8,8 @@ looks for, and no command can print it without knowing the nonce.
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 from dataclasses import dataclass
 
 _JOB_NOTICE = re.compile(rb"^\[[0-9]+\] [0-9]+\r?\n", re.MULTILINE)
@@ -54,8 +54,10 @@ class Sentinel:
         """A new nonce of 96 bits in decimal digits, split in two halves.
 
         Digits, not hex: `stty olcuc` would upper-case the letters of the prompt.
+        From os.urandom, as `secrets` draws it, without importing `secrets` (and
+        through it hashlib and OpenSSL) at every start.
         """
-        nonce = f"{secrets.randbits(96):029d}"
+        nonce = f"{int.from_bytes(os.urandom(12)):029d}"
         return cls(nonce[:14], nonce[14:])
 
     @property
