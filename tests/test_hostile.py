@@ -93,6 +93,66 @@ def test_a_debug_trap_does_not_break_the_session(ws: Workspace) -> None:
     )
 
 
+def test_a_printing_debug_trap_runs_for_each_command_and_for_the_sessions_own_three(
+    ws: Workspace,
+) -> None:
+    # a known limit (docs/session.md): a terminal shows DBG once, before `four`;
+    # the session's eval and __txtest_ret run before the command at the top
+    # level and __txtest_fin after it, and bash runs the trap before each
+    passes(
+        ws,
+        "$ trap 'echo DBG' DEBUG",
+        "DBG",
+        "$ echo four",
+        "DBG",
+        "DBG",
+        "DBG",
+        "four",
+        "DBG",
+        "$ trap - DEBUG",
+        "DBG",
+        "DBG",
+        "DBG",
+        "$ echo quiet",
+        "quiet",
+    )
+
+
+def test_an_err_trap_runs_for_the_failing_command_and_for_the_eval_that_ran_it(
+    ws: Workspace,
+) -> None:
+    # a known limit (docs/session.md): a terminal shows ERR once
+    passes(
+        ws,
+        "$ trap 'echo ERR' ERR",
+        "$ false",
+        "ERR",
+        "ERR",
+        "[1]",
+        "$ true",
+        "$ trap - ERR",
+        "$ false",
+        "[1]",
+    )
+
+
+def test_a_return_trap_runs_for_the_documents_source_and_never_for_the_session(
+    ws: Workspace,
+) -> None:
+    ws.write("lib.sh", "f() { :; }\n")
+    passes(
+        ws,
+        "$ trap 'echo R' RETURN",
+        "$ echo x",
+        "x",
+        '$ . "$TESTDIR/lib.sh"',
+        "R",
+        "$ f",
+        "$ false",
+        "[1]",
+    )
+
+
 def test_set_options_and_shopt_do_not_break_the_session(ws: Workspace) -> None:
     passes(
         ws,
@@ -123,8 +183,9 @@ def test_terminal_modes_do_not_break_the_session(ws: Workspace) -> None:
 
 
 def test_ulimit_n_4_does_not_hang_the_session(ws: Workspace) -> None:
-    # a known limit (docs/session.md): bash cannot save its stdin to give the
-    # next command /dev/null, and says so; the session itself goes on
+    # a known limit (docs/session.md): below 11 open files bash cannot save the
+    # stdin it replaces with /dev/null, so the next commands do not run, and
+    # bash says why; the session itself goes on
     ws.write("ulimit.md", console("$ ulimit -n 4", "$ echo next", "next") + console("$ true"))
     run = ws.run("--timeout", "10", "ulimit.md")
     run.assert_clean()

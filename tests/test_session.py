@@ -199,16 +199,16 @@ def test_strip_own_trace_keeps_the_user_trace() -> None:
         b"+ PROMPT_COMMAND=\n+ shopt -s promptvars\n+ [[ -t 2 ]]\n"
     )
     after_zero = (
-        b"+ POSIXLY_CORRECT=y\n+ eval '\\__txtest_ret 0 && ((1))\nreturn 3'\n++ __txtest_ret 0\n"
-        b"++ unset POSIXLY_CORRECT\n++ (( 0 == 0 ))\n++ (( 1 ))\n++ return 3\nhi\n"
+        b"+ POSIXLY_CORRECT=y\n+ eval '\\__txtest_ret 0\n(( 1 ))'\n++ __txtest_ret 0\n"
+        b"++ unset POSIXLY_CORRECT\n++ (( 0 == 0 ))\n++ (( 1 ))\nhi\n"
     )
     after_one = (
-        b"+ POSIXLY_CORRECT=y\n+ eval '\\__txtest_ret 1 && ((1))\n(( 1 ))'\n++ __txtest_ret 1\n"
-        b"++ unset POSIXLY_CORRECT\n++ (( 1 == 0 ))\n++ POSIXLY_CORRECT=y\n"
-        b"++ __txtest_status 1\n++ return 1\n++ (( 1 ))\n"
+        b"+ POSIXLY_CORRECT=y\n+ eval '\\__txtest_ret 1 && ((1))\nreturn 3'\n++ __txtest_ret 1\n"
+        b"++ unset POSIXLY_CORRECT\n++ (( 1 == 0 ))\n"
+        b"++ POSIXLY_CORRECT=y\n++ __txtest_status 1\n++ return 1\n++ return 3\n"
     )
-    assert strip_own_trace(after_zero + fin) == b"++ return 3\nhi\n"
-    assert strip_own_trace(after_one + fin) == b"++ (( 1 ))\n"
+    assert strip_own_trace(after_zero + fin) == b"++ (( 1 ))\nhi\n"
+    assert strip_own_trace(after_one + fin) == b"++ return 3\n"
 
 
 def test_own_trace_is_hidden_for_a_long_command_too(session: Session) -> None:

@@ -18,12 +18,10 @@ _OWN_TRACE_HEAD = re.compile(
     rb"\++ unset POSIXLY_CORRECT\r?\n\++ \(\( [0-9]+ == 0 \)\)\r?\n"
 )
 """The `set -x` lines of the statements every command line starts with, then..."""
-_OWN_TRACE_ZERO = re.compile(rb"\++ \(\( 1 \)\)\r?\n")
-"""... after a status of 0, or ..."""
 _OWN_TRACE_NONZERO = re.compile(
     rb"\++ POSIXLY_CORRECT=y\r?\n\++ __txtest_status [0-9]+\r?\n\++ return [0-9]+\r?\n"
 )
-"""... after another status."""
+"""... after a status other than 0."""
 _OWN_TRACE_TAIL = re.compile(
     rb"\++ __txtest_fin [0-9]+\r?\n\++ __txtest_s=[0-9]+\r?\n\++ __txtest_n=[0-9]+\r?\n"
     rb"\++ PS1=.*\r?\n\++ PS2=\r?\n\++ PS0=\r?\n\++ PROMPT_COMMAND=\r?\n"
@@ -113,8 +111,7 @@ def strip_own_trace(output: bytes) -> bytes:
     head = _OWN_TRACE_HEAD.match(output)
     if head is not None:
         start = head.end()
-        rest = _OWN_TRACE_ZERO if head.group(1) == b"0" else _OWN_TRACE_NONZERO
-        more = rest.match(output, start)
+        more = None if head.group(1) == b"0" else _OWN_TRACE_NONZERO.match(output, start)
         start = more.end() if more is not None else start
     tail = _OWN_TRACE_TAIL.search(output, start)
     return output[start : tail.start() if tail is not None else len(output)]

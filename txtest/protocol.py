@@ -31,7 +31,8 @@ def command_line(source: str, redirect: bytes = b"", *, terminal_input: bool = F
     text = ansi_c_quote(source.encode("utf-8", "surrogateescape"))
     return (
         (b"\\__txtest_int; " if terminal_input else b"")
-        + b"POSIXLY_CORRECT=y \\eval \"\\__txtest_ret $__txtest_s && ((1))\"$'\\n'"
+        + b'POSIXLY_CORRECT=y \\eval "\\__txtest_ret $__txtest_s'
+        + b"${__txtest_k[__txtest_s>0]}\"$'\\n'"
         + text
         + (b" </dev/tty" if terminal_input else b" </dev/null")
         + redirect

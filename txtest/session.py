@@ -4,10 +4,10 @@ How a command travels (docs/architecture.md): bash reads its commands from a
 pipe of its own (its stdin), never from the terminal, so a command that
 opens /dev/tty cannot read txtest's later commands, and no terminal mode a
 command sets (`stty olcuc`, `-icanon`, `echo`) changes what bash reads.
-Each command is one line on that pipe:
+Each command is one line on that pipe (wrapped here):
 
-    POSIXLY_CORRECT=y \\eval "\\__txtest_ret $__txtest_s && ((1))"$'\\n'$'TEXT' </dev/null;
-    \\__txtest_fin $?
+    POSIXLY_CORRECT=y \\eval "\\__txtest_ret $__txtest_s${__txtest_k[__txtest_s>0]}"$'\\n'
+    $'TEXT' </dev/null; \\__txtest_fin $?
 
 (session_init.sh says why each piece is there; the backslashes keep aliases off).
 

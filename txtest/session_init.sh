@@ -8,13 +8,15 @@ shopt -u checkwinsize
 cd -- @CWD@ || exit 1
 if [[ -n $__txtest_o ]]; then OLDPWD=$__txtest_o; else unset OLDPWD; declare -x OLDPWD; fi
 unset __txtest_o
-# Each command line starts `POSIXLY_CORRECT=y eval "__txtest_ret $__txtest_s && ((1))"$'\n...'`: in
-# POSIX mode bash finds the special builtins (eval, unset, return) before any
-# function of the same name, so a document's `eval()` or `return()` cannot
+# Each command line starts `POSIXLY_CORRECT=y eval "__txtest_ret $__txtest_s${__txtest_k[...]}"$'\n...'`:
+# in POSIX mode bash finds the special builtins (eval, unset, return) before
+# any function of the same name, so a document's `eval()` or `return()` cannot
 # catch them. __txtest_ret leaves POSIX mode and hands the previous status on
 # as $?; its inner call holds POSIX mode only while `return` is looked up.
-# `&& ((1))` keeps a non-zero status from ending a `set -e` shell there; the
-# newline after it lets bash run it before it parses the command's text.
+# After a non-zero status __txtest_k adds `&& ((1))`, which keeps that status
+# from ending a `set -e` shell there and never runs; after 0 there is nothing
+# to add, so a document's DEBUG trap sees one statement fewer. The newline
+# lets bash run that line before it parses the command's text.
 # Switching POSIX mode costs bash several microseconds, so only a non-zero
 # status takes the inner call.
 __txtest_ret() {
@@ -71,7 +73,7 @@ __txtest_size() {
     unset __txtest_t __txtest_tset __txtest_tx
   fi
 }
-__txtest_s=0 __txtest_n=0
+__txtest_s=0 __txtest_n=0 __txtest_k=('' ' && ((1))')
 __txtest_p='@SENTINEL@'
 PS2=''
 # last: bash draws a prompt after every line it reads, and this is the first of ours
