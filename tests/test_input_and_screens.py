@@ -54,6 +54,12 @@ $ PATH="$TESTDIR:$PATH"
 # -- interactive blocks: stdin is the terminal, echo as a terminal shows it --------
 
 
+def assert_passes(ws: Workspace) -> None:
+    """doc.md, run through the CLI, passes its one block."""
+    run = ws.call("doc.md")
+    assert run.summary == "1 passed, 0 failed", run.stdout
+
+
 def test_typed_answers_show_where_a_user_sees_them(ws: Workspace) -> None:
     ws.write(
         "doc.md",
@@ -84,8 +90,7 @@ def test_stdin_is_the_terminal_only_in_interactive_blocks(ws: Workspace) -> None
 def test_a_password_prompt_shows_nothing_typed(ws: Workspace) -> None:
     command = f"{sys.executable} -c 'import getpass; print(len(getpass.getpass()))'"
     ws.write("doc.md", input_comment("secret") + console(f"$ {command}", "Password: ", "6"))
-    run = ws.call("doc.md")
-    assert run.summary == "1 passed, 0 failed", run.stdout
+    assert_passes(ws)
 
 
 def test_a_program_reading_one_key_at_a_time(ws: Workspace) -> None:
@@ -94,8 +99,7 @@ def test_a_program_reading_one_key_at_a_time(ws: Workspace) -> None:
         'echo "Continue? [y/N] $answer"'
     )
     ws.write("doc.md", "<!-- txtest: keys=y -->\n" + console(script, "Continue? [y/N] y"))
-    run = ws.call("doc.md")
-    assert run.summary == "1 passed, 0 failed", run.stdout
+    assert_passes(ws)
 
 
 # -- typing happens when the command waits, never after a fixed sleep -------------
@@ -114,8 +118,7 @@ def test_answers_wait_for_a_slow_prompt(ws: Workspace) -> None:
             "[one] [two]",
         ),
     )
-    run = ws.call("doc.md")
-    assert run.summary == "1 passed, 0 failed", run.stdout
+    assert_passes(ws)
 
 
 def test_items_exactly_as_written_and_shared_by_the_commands(ws: Workspace) -> None:
@@ -132,8 +135,7 @@ def test_items_exactly_as_written_and_shared_by_the_commands(ws: Workspace) -> N
             "[] [last]",
         ),
     )
-    run = ws.call("doc.md")
-    assert run.summary == "1 passed, 0 failed", run.stdout
+    assert_passes(ws)
 
 
 # -- keys= -----------------------------------------------------------------------
@@ -145,8 +147,7 @@ def test_keys_are_names_or_text(ws: Workspace) -> None:
         "<!-- txtest: keys=hello,Space,world,Comma,Enter -->\n"
         + console('$ read -r line; echo "[$line]"', "hello world,", "[hello world,]"),
     )
-    run = ws.call("doc.md")
-    assert run.summary == "1 passed, 0 failed", run.stdout
+    assert_passes(ws)
 
 
 def test_arrow_keys_drive_a_curses_menu(menu_ws: Workspace) -> None:
@@ -272,24 +273,21 @@ def test_a_command_that_ended_has_its_screen_and_status_checked(ws: Workspace) -
             "[3]",
         ),
     )
-    run = ws.call("doc.md")
-    assert run.summary == "1 passed, 0 failed", run.stdout
+    assert_passes(ws)
 
 
 def test_a_command_ignoring_the_hang_up_is_killed(ws: Workspace) -> None:
     tag = marker()
     command = f"bash -c 'trap \"\" HUP; echo ready; read -r x; sleep {tag}'"
     ws.write("doc.md", "<!-- txtest: screen -->\n" + console(f"$ {command}", "ready"))
-    run = ws.call("doc.md")
-    assert run.summary == "1 passed, 0 failed", run.stdout
+    assert_passes(ws)
     assert leftovers(tag) == []
 
 
 def test_the_alternate_screen_is_the_one_read_while_shown(ws: Workspace) -> None:
     command = "printf 'main\\n\\e[?1049h\\e[Halternate\\n'; read -r x"
     ws.write("doc.md", "<!-- txtest: screen -->\n" + console(f"$ {command}", "alternate"))
-    run = ws.call("doc.md")
-    assert run.summary == "1 passed, 0 failed", run.stdout
+    assert_passes(ws)
 
 
 # -- size= and TERM --------------------------------------------------------------
@@ -414,8 +412,7 @@ def test_a_program_polling_a_pipe_with_the_terminal_open_is_not_waiting(ws: Work
     # pytest's faulthandler keeps a dup of stderr: the terminal, open beyond 1 and 2
     code = "import os, select; os.dup(2); r, w = os.pipe(); select.select([r], [], [], 0.5)"
     ws.write("doc.md", console(f"$ {sys.executable} -c '{code}'; echo done", "done"))
-    run = ws.call("doc.md")
-    assert run.summary == "1 passed, 0 failed", run.stdout
+    assert_passes(ws)
 
 
 def test_ctrl_c_ends_the_program_and_the_session_goes_on(ws: Workspace) -> None:
