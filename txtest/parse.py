@@ -40,7 +40,6 @@ from txtest.model import (
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
-    from markdown_it.token import Token
 
 _Line = tuple[int, str]
 """A line of a block: its 0-based source index and its text."""
@@ -297,15 +296,6 @@ def _runs_nothing_note(draft: _BlockDraft) -> Note:
     return Note(draft.location, message)
 
 
-# Long fences: markdown-it reads every character in Python, so the body of a
-# long top-level fence (200,000 lines of expected output) is blanked for the
-# parse and put back after. This is only kept when markdown-it saw exactly
-# that fence in the skeleton: content lines cannot change a parse except by
-# closing their fence, and the scan checks that none does before the closer.
-_LONG_FENCE = 256
-_TOP_OPENER = re.compile(r"^(`{3,}|~{3,})([^\n]*)$", re.MULTILINE)
-
-
 class _BlockToken(Protocol):
     """What this module reads of a markdown-it block token."""
 
@@ -335,7 +325,7 @@ def _tokens(text: str, context: _Context) -> Sequence[_BlockToken]:
     if simple is not None:
         return simple
     try:
-        tokens = _markdown_it_tokens(text, context.lines)
+        tokens = _parser().parse(text)
     except RecursionError:
         message = (
             "lists and block quotes nest too deeply here for the Markdown parser: "
@@ -394,7 +384,7 @@ def _depth(line: str) -> int:
 # there is nothing CommonMark could read differently: such lines open no
 # container and cannot capture a fence. The fences are then found directly,
 # and markdown-it (a third of txtest's start-up) is not even imported.
-# tests/test_parse_long_fences.py holds the two readings equal.
+# tests/test_parse_simple_reader.py holds the two readings equal.
 _SIMPLE_LINE = re.compile(r"[A-Za-z#]|[ \t]*$")
 _COLUMN_0_FENCE = re.compile(r"(`{3,}|~{3,})(.*)")
 
@@ -433,61 +423,6 @@ def _simple_fence(
     body_end = len(lines) if end is None else end
     body = "".join(line + "\n" for line in lines[start + 1 : body_end])
     return _Fence([start, body_end if end is None else end + 1], info, body, markup)
-
-
-def _markdown_it_tokens(text: str, lines: Sequence[str]) -> list[Token]:
-    """markdown-it's block tokens for text, parsing long top-level fences without their body."""
-    regions = _long_fences("\n".join(lines))
-    if not regions:
-        return _parser().parse(text)
-    skeleton: list[str] = []
-    openers: list[int] = []
-    shifts: list[tuple[int, int]] = []
-    done = 0
-    for start, end in regions:
-        skeleton.extend(lines[done : start + 1])
-        openers.append(len(skeleton) - 1)
-        shifts.append((len(skeleton) - 1, end - start - 1))
-        done = end
-    skeleton.extend(lines[done:])
-    tokens = _parser().parse("\n".join(skeleton) + "\n")
-    fences = {t.map[0]: t for t in tokens if t.type == "fence" and t.map and t.level == 0}
-    for opener, (start, end) in zip(openers, regions, strict=True):
-        token = fences.get(opener)
-        if token is None or token.map != [opener, opener + 2]:
-            return _parser().parse(text)
-        body = "".join(line + "\n" for line in lines[start + 1 : end])
-        token.content = body.replace("\0", "\ufffd")
-    for token in tokens:
-        if token.map:
-            token.map = [_unshift(value, shifts) for value in token.map]
-    return tokens
-
-
-def _unshift(value: int, shifts: Sequence[tuple[int, int]]) -> int:
-    """A skeleton line index as a source line index: add the bodies removed before it."""
-    return value + sum(removed for opener, removed in shifts if opener < value)
-
-
-def _long_fences(joined: str) -> list[tuple[int, int]]:
-    """(opening, closing) line indexes of long fences that open at column 0."""
-    regions: list[tuple[int, int]] = []
-    position = counted = line = 0
-    while (opener := _TOP_OPENER.search(joined, position)) is not None:
-        fence, info = opener.group(1), opener.group(2)
-        position = opener.end()
-        if fence[0] == "`" and "`" in info:
-            continue
-        closing = _closer(fence).search(joined, position)
-        if closing is None:
-            break
-        line += joined.count("\n", counted, opener.start())
-        counted = opener.start()
-        end = line + joined.count("\n", opener.start(), closing.start())
-        if end - line - 1 >= _LONG_FENCE:
-            regions.append((line, end))
-        position = closing.end()
-    return regions
 
 
 def _closer(fence: str) -> re.Pattern[str]:
