@@ -661,6 +661,15 @@ STARTUP = (
         "import click, pexpect",
     ),
     ("`import txtest.cli` (all txtest needs before it reads a document)", "import txtest.cli"),
+    (
+        "the same, ended with `os._exit` as txtest ends (no interpreter tear-down)",
+        "import txtest.cli, os; os._exit(0)",
+    ),
+    (
+        "the same with markdown-it's parser made (what the quick reader spares)",
+        "import txtest.cli, os; from markdown_it import MarkdownIt;"
+        " MarkdownIt('commonmark'); os._exit(0)",
+    ),
     ("`from txtest import Shell` (the Python API)", "from txtest import Shell"),
 )
 
@@ -743,7 +752,10 @@ W3 too: compare the rows above with cram's W5 time. txtest imports click
 and pexpect before it reads a document (markdown-it-py only for documents
 its own quick reader cannot take), and its own modules and bash's start add
 to that. `from txtest import Shell` loads the engine only with the first
-Shell, so the import stays within 40 ms of the interpreter alone.
+Shell, so the import stays within 40 ms of the interpreter alone. Two rows
+show what two start-up choices still buy: txtest leaves with `os._exit` once
+every file is written and every process reaped, skipping the interpreter's
+tear-down; and a simple document is read without markdown-it.
 
 The quick reader takes documents whose lines outside fences are headings,
 paragraphs and blank lines; W4's 200,000 expected lines are read by it. A
