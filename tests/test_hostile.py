@@ -183,15 +183,26 @@ def test_terminal_modes_do_not_break_the_session(ws: Workspace) -> None:
 
 
 def test_ulimit_n_4_does_not_hang_the_session(ws: Workspace) -> None:
-    # a known limit (docs/session.md): below 11 open files bash cannot save the
-    # stdin it replaces with /dev/null, so the next commands do not run, and
-    # bash says why; the session itself goes on
+    # a known limit (docs/session.md): with 4 open files bash has no descriptor
+    # left to keep the stdin it replaces with /dev/null, so the next commands do
+    # not run, and bash says why; the session itself goes on
     ws.write("ulimit.md", console("$ ulimit -n 4", "$ echo next", "next") + console("$ true"))
     run = ws.run("--timeout", "10", "ulimit.md")
     run.assert_clean()
     assert "Too many open files" in run.stdout
     assert "lost" not in run.stdout and "timed out" not in run.stdout
     assert run.summary == "0 passed, 2 failed"
+
+
+def test_ulimit_n_5_leaves_the_next_commands_running(ws: Workspace) -> None:
+    passes(
+        ws,
+        "$ ulimit -n 5",
+        "$ echo next",
+        "next",
+        "$ cat /etc/passwd > /dev/null && echo read",
+        "read",
+    )
 
 
 def test_a_trailing_backslash_gets_nothing_appended(ws: Workspace) -> None:
