@@ -8,10 +8,10 @@ import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn, TextIO
+from typing import NamedTuple, NoReturn, TextIO
 
 import click
 
@@ -46,8 +46,7 @@ class Interrupted(BaseException):
     """SIGINT or SIGTERM arrived: unwind, killing every session on the way."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything the command line (and pyproject) said, checked."""
 
     paths: tuple[str, ...]
@@ -231,8 +230,7 @@ def _check_interactive(interactive: bool, update: bool, stdin: TextIO | None) ->
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Given:
+class _Given(NamedTuple):
     """What the command reads besides its arguments: pyproject's paths, the streams, the
     environment."""
 
