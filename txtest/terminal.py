@@ -9,7 +9,6 @@ import codecs
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from txtest.model import TermMode
@@ -63,8 +62,7 @@ _CURSOR_MOVE = re.compile(rb"\x1b\[\??([0-9;]*)([BeEHfdCaG`])")
 _LINE_START = re.compile(rb"[\r\n]")
 
 
-@dataclass(frozen=True, slots=True)
-class TermOutput:
+class TermOutput(NamedTuple):
     """The lines a command's output comes to under a terminal mode."""
 
     lines: tuple[str, ...]
@@ -265,8 +263,7 @@ def _screen_size(data: bytes) -> _Size:
     return _Size(columns, rows, may_scroll=down + row > MOVE_ALLOWANCE)
 
 
-@dataclass(frozen=True, slots=True)
-class _Moves:
+class _Moves(NamedTuple):
     """How far CSI sequences can move the cursor within one line of output."""
 
     right: int = 0
