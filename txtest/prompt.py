@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _JOB_NOTICE = re.compile(rb"^\[[0-9]+\] [0-9]+\r?\n", re.MULTILINE)
 _OWN_TRACE_HEAD = re.compile(
@@ -30,18 +30,16 @@ _OWN_TRACE_TAIL = re.compile(
 """The `set -x` lines of the statement every command line ends with."""
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """One command's output up to its prompt, and the status the prompt carried."""
 
     output: bytes
     status: int
-    count: int
+    finished: int
     """How many commands the shell had finished when it drew this prompt."""
 
 
-@dataclass(frozen=True, slots=True)
-class Sentinel:
+class Sentinel(NamedTuple):
     """The session's prompt: how bash is told to draw it, and how it is found."""
 
     first: str

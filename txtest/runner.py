@@ -9,8 +9,9 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from txtest.audit import append_record, log_record
 from txtest.compare import compare_command
@@ -41,8 +42,7 @@ from txtest.terminal import TermOutput, read_screen, screen_lines
 _PROMPT_VARIABLES = ("PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "HISTFILE", "ENV")
 
 
-@dataclass(frozen=True, slots=True)
-class WorkArea:
+class WorkArea(NamedTuple):
     """The directories one document runs in."""
 
     root: Path
@@ -175,8 +175,7 @@ def blocks_needed(document: Document, selection: frozenset[int] | None) -> froze
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Notifier:
+class _Notifier(NamedTuple):
     """Tells the listener, if any, what a document's run is doing."""
 
     listen: Listener | None
@@ -377,7 +376,7 @@ def terminal_runs(
         raw = _run_one(session, job, typist, directives)
         if index == len(jobs) - 1:
             if typist.left and raw.lost is None:
-                raw = replace(raw, lost=f"{typist.left} input item(s) not read")
+                raw = raw._replace(lost=f"{typist.left} input item(s) not read")
             if changed:
                 session.set_terminal(home)
         yield raw

@@ -30,9 +30,9 @@ import struct
 import termios
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
+from typing import NamedTuple
 
 import pexpect
 from pexpect import pty_spawn
@@ -73,8 +73,7 @@ class SessionError(RuntimeError):
     """The shell could not be started."""
 
 
-@dataclass(frozen=True, slots=True)
-class RawRun:
+class RawRun(NamedTuple):
     """What the session saw of one command."""
 
     output: bytes
@@ -92,8 +91,7 @@ class RawRun:
     """txtest ended the command at that moment, as closing a terminal does."""
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
     """A command to run, with its own time limit in seconds."""
 
     source: str
@@ -262,8 +260,8 @@ class Session:
                 self._reader.pending[:0] = output
                 return None
             output += frame.output
-            if frame.count == self._sent:
-                return Frame(bytes(output), frame.status, frame.count)
+            if frame.finished == self._sent:
+                return Frame(bytes(output), frame.status, frame.finished)
 
     def command_line(self, source: str) -> bytes:
         """The line on bash's pipe that runs one command (txtest.protocol)."""
@@ -355,7 +353,7 @@ class Session:
                 interaction.type(stroke.encode(application_cursor=interaction.application_cursor))
         run = interaction.result(screen_output)
         if screen and screen_output is None:  # it ended first: the screen as it left it
-            return replace(run, screen=run.output)
+            return run._replace(screen=run.output)
         return run
 
     def start_interactive(self, source: str, *, timeout: float) -> Interaction:
@@ -654,8 +652,8 @@ class Interaction:
         if frame is None:
             return False
         self._output += frame.output
-        if frame.count == session._sent:
-            self._frame = Frame(bytes(self._output), frame.status, frame.count)
+        if frame.finished == session._sent:
+            self._frame = Frame(bytes(self._output), frame.status, frame.finished)
             self._duration = time.monotonic() - self._started
             session._terminal_modes(self._modes)
         return True
