@@ -11,13 +11,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from txtest.audit import append_record, log_record
 from txtest.compare import compare_command
 from txtest.errors import InputError
 from txtest.events import BlockDone, CommandDone, CommandStarted, Listener
-from txtest.keys import Typist, strokes
 from txtest.model import (
     Block,
     BlockResult,
@@ -38,6 +37,9 @@ from txtest.model import (
 )
 from txtest.session import DEFAULT_SIZE, INTERACTIVE_TERM, Job, RawRun, Session, SessionError
 from txtest.terminal import TermOutput, read_screen, screen_lines
+
+if TYPE_CHECKING:
+    from txtest.keys import Typist
 
 _PROMPT_VARIABLES = ("PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "HISTFILE", "ENV")
 
@@ -371,6 +373,8 @@ def terminal_runs(
     if changed:
         session.set_terminal(size, term)
     lines = directives.input is not None
+    from txtest.keys import Typist, strokes  # here: most documents type no keys
+
     typist = Typist(strokes(directives.input or directives.keys or (), lines=lines))
     for index, job in enumerate(jobs):
         raw = _run_one(session, job, typist, directives)

@@ -32,18 +32,20 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pexpect
 from pexpect import pty_spawn
 
-from txtest.keys import Typist, application_cursor_after
 from txtest.processes import descendants, kill_all, kill_session
 from txtest.prompt import Frame, PromptReader, Sentinel
 from txtest.protocol import command_line, init_script, terminal_line
 from txtest.ptyio import drain, prepare_child, read_chunk, spawn_on_pty, wait_io, write_some
 from txtest.sizes import DEFAULT_MAX_OUTPUT, format_size
 from txtest.waiting import SYSCALLS, describe_wait, machine, read_process, waits_for_terminal
+
+if TYPE_CHECKING:
+    from txtest.keys import Typist
 
 _POLL = 0.05
 WAITING = "waiting for terminal input"
@@ -560,6 +562,8 @@ class Interaction:
         output = self.output
         session = self._session
         start = max(0, self._cursor_checked - 16)  # a sequence cut between two reads
+        from txtest.keys import application_cursor_after  # here: most documents type no keys
+
         session.application_cursor = application_cursor_after(
             output[start:], before=session.application_cursor
         )
