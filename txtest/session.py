@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import fcntl
+import functools
 import os
 import shlex
 import signal
@@ -42,7 +43,6 @@ from txtest.prompt import Frame, PromptReader, Sentinel
 from txtest.protocol import command_line, init_script, terminal_line
 from txtest.ptyio import drain, prepare_child, read_chunk, spawn_on_pty, wait_io, write_some
 from txtest.sizes import DEFAULT_MAX_OUTPUT, format_size
-from txtest.waiting import SYSCALLS, describe_wait, machine, read_process, waits_for_terminal
 
 if TYPE_CHECKING:
     from txtest.keys import Typist
@@ -134,9 +134,6 @@ class Session:
         self._tty = bytearray()
         self._tty_name = ""
         self._tty_device = -1
-        self._machine = machine()
-        self._sees_waits = False
-        """Whether /proc tells when a command waits for terminal input."""
         self.size = DEFAULT_SIZE
         self.application_cursor = False
         """The program last running set xterm's application cursor mode (`\\e[?1h`)."""
@@ -181,11 +178,6 @@ class Session:
         with contextlib.suppress(OSError):
             self._tty_name = os.readlink(f"/proc/{self._child.pid}/fd/2")
             self._tty_device = os.stat(self._tty_name).st_rdev
-        self._sees_waits = (
-            bool(self._tty_name)
-            and self._machine in SYSCALLS
-            and read_process(self._child.pid) is not None
-        )
         pending = bytearray(init_script(self._cwd, self._sentinel))
         if self._read_frame(time.monotonic() + timeout, pending, timeout) is None:
             self.close()
@@ -297,14 +289,25 @@ class Session:
             if coalesce:
                 time.sleep(_COALESCE)
 
+    @functools.cached_property
+    def _sees_waits(self) -> bool:
+        """Whether /proc tells when a command waits for terminal input (asked by the first
+        interactive command, not at start: most documents have none)."""
+        from txtest.waiting import SYSCALLS, machine, read_process
+
+        return bool(self._tty_name) and machine() in SYSCALLS and read_process(self.pid) is not None
+
     def waiting_for_input(self) -> bool:
         """True when the shell or a command it runs is blocked reading the terminal."""
+        # here, like the other uses of txtest.waiting: a quick command never needs /proc
+        from txtest.waiting import machine, read_process, waits_for_terminal
+
         if self._child is None or not self._tty_name:
             return False
         pid = self._child.pid
         readings = [read_process(member) for member in (pid, *descendants(pid))]
         present = [reading for reading in readings if reading is not None]
-        return waits_for_terminal(present, self._tty_name, self._tty_device, self._machine)
+        return waits_for_terminal(present, self._tty_name, self._tty_device, machine())
 
     def write_terminal(self, data: bytes) -> None:
         """Type bytes into the terminal, as a keyboard would."""
@@ -408,6 +411,8 @@ class Session:
 
     def _describe_command(self) -> str:
         """What the command's last process is doing, for a timeout's message."""
+        from txtest.waiting import describe_wait, machine, read_process
+
         if self._child is None:
             return ""
         for pid in reversed(descendants(self._child.pid) or [self._child.pid]):
@@ -419,7 +424,7 @@ class Session:
                     name = handle.read().strip()
             except OSError:
                 name = "?"
-            return f"{name} (pid {pid}) was {describe_wait(reading, self._machine)}"
+            return f"{name} (pid {pid}) was {describe_wait(reading, machine())}"
         return ""
 
     def _terminal_modes(self, modes: _Modes | None = None) -> _Modes:
