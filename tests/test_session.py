@@ -394,7 +394,7 @@ def test_set_terminal_sizes_and_puts_term_back(tmp_path: Path) -> None:
 def test_where_proc_does_not_tell_a_quiet_time_stands_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("txtest.session.machine", lambda: "an unknown machine")
+    monkeypatch.setattr("txtest.waiting.machine", lambda: "an unknown machine")
     with Session("bash", dict(os.environ), tmp_path, tmp_path / "c") as blind:
         answered = blind.interact('read -r -p "A? " a; echo "[$a]"', lines("1"), timeout=10)
         ran_out = blind.interact("read -r x", lines(), timeout=10)

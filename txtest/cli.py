@@ -8,10 +8,10 @@ import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NamedTuple, NoReturn, TextIO
 
 import click
 
@@ -19,7 +19,6 @@ from txtest import __version__, pool
 from txtest.config import OptionError, build_run_options, load_config
 from txtest.discover import Target, find_documents
 from txtest.errors import ExitCode, InputError
-from txtest.interactive import Reviewer, review_document
 from txtest.live import LiveView, is_smart_terminal
 from txtest.model import (
     Block,
@@ -41,13 +40,15 @@ from txtest.report import (
 )
 from txtest.runner import selected_blocks
 
+if TYPE_CHECKING:
+    from txtest.interactive import Reviewer
+
 
 class Interrupted(BaseException):
     """SIGINT or SIGTERM arrived: unwind, killing every session on the way."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything the command line (and pyproject) said, checked."""
 
     paths: tuple[str, ...]
@@ -231,8 +232,7 @@ def _check_interactive(interactive: bool, update: bool, stdin: TextIO | None) ->
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Given:
+class _Given(NamedTuple):
     """What the command reads besides its arguments: pyproject's paths, the streams, the
     environment."""
 
@@ -365,7 +365,11 @@ def run_all(
         out, total=len(tasks), status=settings.progress, verbose=verbose, color=settings.color
     )
     listen = view.hear if settings.progress or verbose else None
-    reviewer = Reviewer(stdin) if settings.interactive and stdin is not None else None
+    reviewer: Reviewer | None = None
+    if settings.interactive and stdin is not None:
+        from txtest.interactive import Reviewer  # here: only -i asks questions
+
+        reviewer = Reviewer(stdin)
     results: list[DocumentResult] = []
     with view, contextlib.closing(pool.run_all(tasks, settings.jobs, listen, verbose)) as outcomes:
         for outcome in outcomes:
@@ -395,6 +399,8 @@ def _report(
         view.write(err, "".join(f"{note}\n" for note in result.document.notes))
     live = settings.verbosity >= VERBOSE
     if reviewer is not None and not result.is_ok:
+        from txtest.interactive import review_document
+
         with view.paused():
             result = review_document(
                 result,

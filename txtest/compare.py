@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import NamedTuple
 
 from txtest.matchers import (
@@ -30,8 +30,7 @@ _SPLIT_DEPTH = 16
 _NOT_PLAIN = re.compile(r"\)$|^\.\.\.$|\[\.\.\]", re.MULTILINE)
 
 
-@dataclass(frozen=True, slots=True)
-class Comparison:
+class Comparison(NamedTuple):
     """The verdict on one command's output, with its diff and updated expected lines."""
 
     matched: bool
@@ -46,8 +45,7 @@ _Line = str | ExpectedLine
 """A prepared expected line: a plain line's text (only that text matches it), or compiled."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Sides:
+class _Sides(NamedTuple):
     """Both sides of a comparison, ready to match."""
 
     texts: tuple[str, ...]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from txtest.errors import InputError
 from txtest.model import DEFAULT_LANGS, RunOptions, TermMode
@@ -34,11 +36,10 @@ OPTION_TYPES: Mapping[str, tuple[type, ...]] = {
 _PATH_OPTIONS = ("workdir", "junit_xml", "log")
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+class Config(NamedTuple):
     """What pyproject.toml said: defaults for options, and paths to use when none are given."""
 
-    defaults: Mapping[str, object] = field(default_factory=dict)
+    defaults: Mapping[str, object] = MappingProxyType({})  # shared by default, so read-only
     paths: tuple[str, ...] = ()
     source: Path | None = None
 

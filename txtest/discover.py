@@ -6,8 +6,8 @@ import os
 import re
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from txtest.errors import InputError
 
@@ -16,8 +16,7 @@ SKIPPED_FOLDERS = frozenset({"node_modules", ".venv", "venv", "__pycache__", "bu
 _LINE_SUFFIX = re.compile(r"^(.*):([0-9]+)$")
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """A document to run, with the lines a `PATH:LINE` selected in it."""
 
     path: Path

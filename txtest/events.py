@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from txtest.model import BlockResult, CommandResult, Location
 
 
-@dataclass(frozen=True, slots=True)
-class CommandStarted:
+class CommandStarted(NamedTuple):
     """A command was handed to its session and is running from `started` on."""
 
     location: Location
@@ -28,8 +28,7 @@ class CommandStarted:
     """time.monotonic() when it started (the same clock in every process)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CommandDone:
+class CommandDone(NamedTuple):
     """A command finished and was compared."""
 
     result: CommandResult
@@ -40,13 +39,13 @@ class CommandDone:
     or earlier, when this one never ran)."""
 
 
-@dataclass(frozen=True, slots=True)
-class BlockDone:
+class BlockDone(NamedTuple):
     """A block was run (or skipped) and judged."""
 
     result: BlockResult
 
 
+# a dataclass, not a NamedTuple like the others: an empty tuple is false, and equal to ()
 @dataclass(frozen=True, slots=True)
 class DocumentDone:
     """A document's result is in (sent by the pool, which knows which document)."""

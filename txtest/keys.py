@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _ESC = "\x1b"
 
@@ -86,8 +86,7 @@ def _alt(item: str) -> bool:
     return item.startswith("M-") and (len(rest) == 1 or is_key_name(rest))
 
 
-@dataclass(frozen=True, slots=True)
-class Stroke:
+class Stroke(NamedTuple):
     """One item of an interactive block (SPEC §11): an `input` line or a `keys=` item."""
 
     text: str

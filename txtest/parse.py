@@ -18,7 +18,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from txtest.errors import InputError
 from txtest.matchers import PatternError, compile_line
@@ -93,8 +93,7 @@ class _Draft:
     output: list[_Line] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Word:
+class _Word(NamedTuple):
     """One directive as written, with the line of the comment holding it."""
 
     name: str
@@ -104,8 +103,7 @@ class _Word:
     """The lines of an `input` comment."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Context:
+class _Context(NamedTuple):
     """What every step of a Markdown parse needs to know about the document."""
 
     display: str

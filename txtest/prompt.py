@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _JOB_NOTICE = re.compile(rb"^\[[0-9]+\] [0-9]+\r?\n", re.MULTILINE)
-_OWN_TRACE_HEAD = re.compile(
+# The _OWN_TRACE patterns are kept as text and compiled when first needed (re caches
+# them): only a `set -x` trace needs them.
+_OWN_TRACE_HEAD = (
     rb"\++ POSIXLY_CORRECT=y\r?\n\++ eval (?s:.*?)\r?\n\++ __txtest_ret ([0-9]+)\r?\n"
     rb"\++ unset POSIXLY_CORRECT\r?\n\++ \(\( [0-9]+ == 0 \)\)\r?\n"
 )
 """The `set -x` lines of the statements every command line starts with, then..."""
-_OWN_TRACE_NONZERO = re.compile(
+_OWN_TRACE_NONZERO = (
     rb"\++ POSIXLY_CORRECT=y\r?\n\++ __txtest_status [0-9]+\r?\n\++ return [0-9]+\r?\n"
 )
 """... after a status other than 0."""
-_OWN_TRACE_TAIL = re.compile(
+_OWN_TRACE_TAIL = (
     rb"\++ __txtest_fin [0-9]+\r?\n\++ __txtest_s=[0-9]+\r?\n\++ __txtest_n=[0-9]+\r?\n"
     rb"\++ PS1=.*\r?\n\++ PS2=\r?\n\++ PS0=\r?\n\++ PROMPT_COMMAND=\r?\n"
     rb"\++ shopt -s promptvars\r?\n\++ \[\[ -t 2 \]\]\r?\n\Z"
@@ -30,18 +32,16 @@ _OWN_TRACE_TAIL = re.compile(
 """The `set -x` lines of the statement every command line ends with."""
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """One command's output up to its prompt, and the status the prompt carried."""
 
     output: bytes
     status: int
-    count: int
+    finished: int
     """How many commands the shell had finished when it drew this prompt."""
 
 
-@dataclass(frozen=True, slots=True)
-class Sentinel:
+class Sentinel(NamedTuple):
     """The session's prompt: how bash is told to draw it, and how it is found."""
 
     first: str
@@ -108,10 +108,11 @@ def strip_own_trace(output: bytes) -> bytes:
     if b"__txtest_" not in output:
         return output
     start = 0
-    head = _OWN_TRACE_HEAD.match(output)
+    head = re.match(_OWN_TRACE_HEAD, output)
     if head is not None:
         start = head.end()
-        more = None if head.group(1) == b"0" else _OWN_TRACE_NONZERO.match(output, start)
-        start = more.end() if more is not None else start
-    tail = _OWN_TRACE_TAIL.search(output, start)
+        if head.group(1) != b"0":
+            more = re.compile(_OWN_TRACE_NONZERO).match(output, start)
+            start = more.end() if more is not None else start
+    tail = re.compile(_OWN_TRACE_TAIL).search(output, start)
     return output[start : tail.start() if tail is not None else len(output)]

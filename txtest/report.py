@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from txtest.errors import InputError
 from txtest.matchers import escape_line, is_printable
@@ -274,8 +273,7 @@ def _lost_lines(lost: str, actual: Sequence[str], color: bool) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
+class _Row(NamedTuple):
     """A diff line with the source lines it stands at on each side."""
 
     tag: str

@@ -9,14 +9,14 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from txtest.audit import append_record, log_record
 from txtest.compare import compare_command
 from txtest.errors import InputError
 from txtest.events import BlockDone, CommandDone, CommandStarted, Listener
-from txtest.keys import Typist, strokes
 from txtest.model import (
     Block,
     BlockResult,
@@ -38,11 +38,13 @@ from txtest.model import (
 from txtest.session import DEFAULT_SIZE, INTERACTIVE_TERM, Job, RawRun, Session, SessionError
 from txtest.terminal import TermOutput, read_screen, screen_lines
 
+if TYPE_CHECKING:
+    from txtest.keys import Typist
+
 _PROMPT_VARIABLES = ("PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "HISTFILE", "ENV")
 
 
-@dataclass(frozen=True, slots=True)
-class WorkArea:
+class WorkArea(NamedTuple):
     """The directories one document runs in."""
 
     root: Path
@@ -175,8 +177,7 @@ def blocks_needed(document: Document, selection: frozenset[int] | None) -> froze
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Notifier:
+class _Notifier(NamedTuple):
     """Tells the listener, if any, what a document's run is doing."""
 
     listen: Listener | None
@@ -372,12 +373,14 @@ def terminal_runs(
     if changed:
         session.set_terminal(size, term)
     lines = directives.input is not None
+    from txtest.keys import Typist, strokes  # here: most documents type no keys
+
     typist = Typist(strokes(directives.input or directives.keys or (), lines=lines))
     for index, job in enumerate(jobs):
         raw = _run_one(session, job, typist, directives)
         if index == len(jobs) - 1:
             if typist.left and raw.lost is None:
-                raw = replace(raw, lost=f"{typist.left} input item(s) not read")
+                raw = raw._replace(lost=f"{typist.left} input item(s) not read")
             if changed:
                 session.set_terminal(home)
         yield raw

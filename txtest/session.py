@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import fcntl
+import functools
 import os
 import shlex
 import signal
@@ -30,20 +31,21 @@ import struct
 import termios
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, NamedTuple
 
 import pexpect
 from pexpect import pty_spawn
 
-from txtest.keys import Typist, application_cursor_after
 from txtest.processes import descendants, kill_all, kill_session
 from txtest.prompt import Frame, PromptReader, Sentinel
 from txtest.protocol import command_line, init_script, terminal_line
 from txtest.ptyio import drain, prepare_child, read_chunk, spawn_on_pty, wait_io, write_some
 from txtest.sizes import DEFAULT_MAX_OUTPUT, format_size
-from txtest.waiting import SYSCALLS, describe_wait, machine, read_process, waits_for_terminal
+
+if TYPE_CHECKING:
+    from txtest.keys import Typist
 
 _POLL = 0.05
 WAITING = "waiting for terminal input"
@@ -73,8 +75,7 @@ class SessionError(RuntimeError):
     """The shell could not be started."""
 
 
-@dataclass(frozen=True, slots=True)
-class RawRun:
+class RawRun(NamedTuple):
     """What the session saw of one command."""
 
     output: bytes
@@ -92,8 +93,7 @@ class RawRun:
     """txtest ended the command at that moment, as closing a terminal does."""
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
     """A command to run, with its own time limit in seconds."""
 
     source: str
@@ -134,9 +134,6 @@ class Session:
         self._tty = bytearray()
         self._tty_name = ""
         self._tty_device = -1
-        self._machine = machine()
-        self._sees_waits = False
-        """Whether /proc tells when a command waits for terminal input."""
         self.size = DEFAULT_SIZE
         self.application_cursor = False
         """The program last running set xterm's application cursor mode (`\\e[?1h`)."""
@@ -181,11 +178,6 @@ class Session:
         with contextlib.suppress(OSError):
             self._tty_name = os.readlink(f"/proc/{self._child.pid}/fd/2")
             self._tty_device = os.stat(self._tty_name).st_rdev
-        self._sees_waits = (
-            bool(self._tty_name)
-            and self._machine in SYSCALLS
-            and read_process(self._child.pid) is not None
-        )
         pending = bytearray(init_script(self._cwd, self._sentinel))
         if self._read_frame(time.monotonic() + timeout, pending, timeout) is None:
             self.close()
@@ -262,8 +254,8 @@ class Session:
                 self._reader.pending[:0] = output
                 return None
             output += frame.output
-            if frame.count == self._sent:
-                return Frame(bytes(output), frame.status, frame.count)
+            if frame.finished == self._sent:
+                return Frame(bytes(output), frame.status, frame.finished)
 
     def command_line(self, source: str) -> bytes:
         """The line on bash's pipe that runs one command (txtest.protocol)."""
@@ -297,14 +289,25 @@ class Session:
             if coalesce:
                 time.sleep(_COALESCE)
 
+    @functools.cached_property
+    def _sees_waits(self) -> bool:
+        """Whether /proc tells when a command waits for terminal input (asked by the first
+        interactive command, not at start: most documents have none)."""
+        from txtest.waiting import SYSCALLS, machine, read_process
+
+        return bool(self._tty_name) and machine() in SYSCALLS and read_process(self.pid) is not None
+
     def waiting_for_input(self) -> bool:
         """True when the shell or a command it runs is blocked reading the terminal."""
+        # here, like the other uses of txtest.waiting: a quick command never needs /proc
+        from txtest.waiting import machine, read_process, waits_for_terminal
+
         if self._child is None or not self._tty_name:
             return False
         pid = self._child.pid
         readings = [read_process(member) for member in (pid, *descendants(pid))]
         present = [reading for reading in readings if reading is not None]
-        return waits_for_terminal(present, self._tty_name, self._tty_device, self._machine)
+        return waits_for_terminal(present, self._tty_name, self._tty_device, machine())
 
     def write_terminal(self, data: bytes) -> None:
         """Type bytes into the terminal, as a keyboard would."""
@@ -355,7 +358,7 @@ class Session:
                 interaction.type(stroke.encode(application_cursor=interaction.application_cursor))
         run = interaction.result(screen_output)
         if screen and screen_output is None:  # it ended first: the screen as it left it
-            return replace(run, screen=run.output)
+            return run._replace(screen=run.output)
         return run
 
     def start_interactive(self, source: str, *, timeout: float) -> Interaction:
@@ -408,6 +411,8 @@ class Session:
 
     def _describe_command(self) -> str:
         """What the command's last process is doing, for a timeout's message."""
+        from txtest.waiting import describe_wait, machine, read_process
+
         if self._child is None:
             return ""
         for pid in reversed(descendants(self._child.pid) or [self._child.pid]):
@@ -419,7 +424,7 @@ class Session:
                     name = handle.read().strip()
             except OSError:
                 name = "?"
-            return f"{name} (pid {pid}) was {describe_wait(reading, self._machine)}"
+            return f"{name} (pid {pid}) was {describe_wait(reading, machine())}"
         return ""
 
     def _terminal_modes(self, modes: _Modes | None = None) -> _Modes:
@@ -562,6 +567,8 @@ class Interaction:
         output = self.output
         session = self._session
         start = max(0, self._cursor_checked - 16)  # a sequence cut between two reads
+        from txtest.keys import application_cursor_after  # here: most documents type no keys
+
         session.application_cursor = application_cursor_after(
             output[start:], before=session.application_cursor
         )
@@ -654,8 +661,8 @@ class Interaction:
         if frame is None:
             return False
         self._output += frame.output
-        if frame.count == session._sent:
-            self._frame = Frame(bytes(self._output), frame.status, frame.count)
+        if frame.finished == session._sent:
+            self._frame = Frame(bytes(self._output), frame.status, frame.finished)
             self._duration = time.monotonic() - self._started
             session._terminal_modes(self._modes)
         return True

@@ -9,7 +9,6 @@ import codecs
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from txtest.model import TermMode
@@ -22,15 +21,14 @@ MIN_COLUMNS = 80
 MOVE_ALLOWANCE = 10_000
 """At most this many rows (columns) are added to the screen for cursor moves."""
 
-_ESCAPE_SEQUENCE = re.compile(
-    r"""
+# Two verbose patterns kept as text and compiled when first needed (re caches them):
+# they cost about 0.5 ms to compile, and only strip mode and a render use them.
+_ESCAPE_SEQUENCE = r"""
       \x1b\[ [0-?]* [ -/]* [@-~]                # CSI, private parameters (?25l) included
     | \x1b[]PX^_] [^\x07\x1b]* (?:\x07|\x1b\\)  # OSC, DCS, SOS, PM, APC: ended by BEL or ST
     | \x1b [ -/]+ [0-~]                         # charset selections (ESC ( B) and other nF
     | \x1b [0-OQ-WYZ\\`-~]                      # two bytes: ESC 7, ESC =, ESC M, ESC c, ...
-    """,
-    re.VERBOSE,
-)
+    """
 MAX_PENDING = 4096
 """An escape sequence cut by the end of the data fed is kept for the next feed up to
 this many characters; a longer one is played as it is (malformed, so ignored)."""
@@ -38,8 +36,7 @@ this many characters; a longer one is played as it is (malformed, so ignored).""
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
 _NOT_PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # what only a screen shows right
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_TOKEN = re.compile(
-    r"""
+_TOKEN = r"""
       (?P<text> [^\x00-\x1f\x7f-\x9f]+ )
     | (?P<style> \x1b\[ [0-9;:]* m )                    # SGR: colours are not compared
     | (?P<csi> \x1b\[ (?P<params>[0-?]*) (?P<intermediates>[ -/]*) (?P<final>[@-~]) )
@@ -47,9 +44,7 @@ _TOKEN = re.compile(
     | (?P<string> \x1b[]PX^_] [^\x07\x1b]* \x07? )  # OSC, DCS, SOS, PM, APC: ends at BEL or ESC
     | \x1b (?P<escape> [ -/]+[0-~] | [0-OQ-WYZ\\`-~] )
     | (?P<control> [\x00-\x1f\x7f-\x9f] )              # a lone ESC included: ignored
-    """,
-    re.VERBOSE,
-)
+    """
 _CUT_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|[ -/]*)")
 _STRING_END = re.compile(r"[\x07\x1b]")
 _NUMERIC_PARAMS = re.compile(r"\??[0-9;]*")
@@ -63,8 +58,7 @@ _CURSOR_MOVE = re.compile(rb"\x1b\[\??([0-9;]*)([BeEHfdCaG`])")
 _LINE_START = re.compile(rb"[\r\n]")
 
 
-@dataclass(frozen=True, slots=True)
-class TermOutput:
+class TermOutput(NamedTuple):
     """The lines a command's output comes to under a terminal mode."""
 
     lines: tuple[str, ...]
@@ -112,7 +106,7 @@ def read_screen(data: bytes, size: tuple[int, int]) -> tuple[str, ...]:
 
 def strip_escapes(text: str) -> str:
     """Remove ANSI escape sequences and nothing else."""
-    return _ESCAPE_SEQUENCE.sub("", text)
+    return re.sub(_ESCAPE_SEQUENCE, "", text, flags=re.VERBOSE)
 
 
 def _needs_render(data: bytes) -> bool:
@@ -265,8 +259,7 @@ def _screen_size(data: bytes) -> _Size:
     return _Size(columns, rows, may_scroll=down + row > MOVE_ALLOWANCE)
 
 
-@dataclass(frozen=True, slots=True)
-class _Moves:
+class _Moves(NamedTuple):
     """How far CSI sequences can move the cursor within one line of output."""
 
     right: int = 0
@@ -360,7 +353,7 @@ class Terminal:
         cut = text.rfind("\x1b", offset)
         if cut >= 0 and len(text) - cut <= MAX_PENDING and _CUT_SEQUENCE.fullmatch(text, cut):
             text, self._pending = text[:cut], text[cut:]
-        for token in _TOKEN.finditer(text, offset):
+        for token in re.compile(_TOKEN, re.VERBOSE).finditer(text, offset):
             self._play(token, text)
 
     def take_settled_rows(self, start: int, reach: int) -> list[str]:

@@ -12,11 +12,11 @@ import os
 import re
 import struct
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Syscalls:
+class Syscalls(NamedTuple):
     """The numbers of the system calls that wait for input, on one machine type."""
 
     reads: frozenset[int]
@@ -49,14 +49,13 @@ SYSCALLS: Mapping[str, Syscalls] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessReading:
+class ProcessReading(NamedTuple):
     """What /proc says one process is doing."""
 
     syscall: int | None
     """The system call it is blocked in; None when running or unknown."""
     first_argument: int = -1
-    fds: Mapping[int, str] = field(default_factory=dict)
+    fds: Mapping[int, str] = MappingProxyType({})  # shared by default, so read-only
     """Its open descriptors and what they point to."""
     terminal: int = 0
     """The device number of its controlling terminal (/proc/PID/stat's tty_nr)."""
