@@ -61,8 +61,11 @@ class Sentinel:
 
     @property
     def ps1(self) -> str:
-        """PS1's text: bash expands the variables and decodes `\\072` when drawing it."""
-        fields = "\\072".join(("${__txtest_s:-$?}", "${!-}", "$__txtest_n"))
+        """PS1's text: bash expands the variables and decodes `\\072` when drawing it.
+
+        The status is `$?` where __txtest_fin did not run to set it (session_init.sh).
+        """
+        fields = "\\072".join(("${__txtest_s:=$?}", "${!-}", "$__txtest_n"))
         return f"{self.first}\\072{fields}\\072{self.second}"
 
     def pattern(self) -> re.Pattern[bytes]:

@@ -31,9 +31,10 @@ def command_line(source: str, redirect: bytes = b"", *, terminal_input: bool = F
     interactive command (SPEC §11).
     """
     text = ansi_c_quote(source.encode("utf-8", "surrogateescape"))
+    unfinished = might_be_unfinished(source)
     if terminal_input:
         body = text + b" </dev/tty; \\__txtest_fin $?; \\__txtest_unint"
-    elif not redirect and parses_to_its_end(source):
+    elif not redirect and (not unfinished or parses_to_its_end(source)):
         # The eval then ends with 0: an ERR trap runs for a failing command
         # once, not a second time for the eval.
         body = text + b"$'\\n\\\\__txtest_fin $?' </dev/null"
@@ -44,14 +45,16 @@ def command_line(source: str, redirect: bytes = b"", *, terminal_input: bool = F
         + _HEAD
         + body
         + b"\n"
-        + (b"\n" if might_be_unfinished(source) else b"")
+        + (b"\n" if unfinished else b"")
     )
 
 
-_HEAD = (
-    b'POSIXLY_CORRECT=y \\eval "\\__txtest_ret ${__txtest_s:-$?}'
-    b"${__txtest_k[${__txtest_s:-$?}>0]}\"$'\\n'"
-)
+def prompts_after(line: bytes) -> int:
+    """How many prompts bash draws for a command line: two when an empty line follows it."""
+    return 2 if line.endswith(b"\n\n") else 1
+
+
+_HEAD = b"POSIXLY_CORRECT=y \\eval \"\\__txtest_ret $__txtest_s${__txtest_k[__txtest_s>0]}\"$'\\n'"
 """What every command line starts with, up to the command's text."""
 _PLAIN = re.compile(r"[\w./=:,+@%^ -]*")
 _RESERVED = frozenset(
@@ -87,10 +90,7 @@ def terminal_line(columns: int, rows: int, term: str) -> bytes:
     """
     size = b"%d %d " % (columns, rows)
     return (
-        b"\\__txtest_size "
-        + size
-        + shlex.quote(term).encode()
-        + b"; \\__txtest_fin ${__txtest_s:-$?}\n"
+        b"\\__txtest_size " + size + shlex.quote(term).encode() + b"; \\__txtest_fin $__txtest_s\n"
     )
 
 

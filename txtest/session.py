@@ -40,7 +40,7 @@ from pexpect import pty_spawn
 from txtest.keys import Typist, application_cursor_after
 from txtest.processes import descendants, kill_all, kill_session
 from txtest.prompt import Frame, PromptReader, Sentinel
-from txtest.protocol import command_line, init_script, might_be_unfinished, terminal_line
+from txtest.protocol import command_line, init_script, prompts_after, terminal_line
 from txtest.ptyio import drain, prepare_child, read_chunk, spawn_on_pty, wait_io, write_some
 from txtest.sizes import DEFAULT_MAX_OUTPUT, format_size
 from txtest.waiting import SYSCALLS, describe_wait, machine, read_process, waits_for_terminal
@@ -234,7 +234,7 @@ class Session:
             queued = next_line > index + 1
             self._ended_wait = False
             deadline = started + job.timeout
-            prompts = 2 if might_be_unfinished(job.source) else 1
+            prompts = prompts_after(lines[index])
             frame = self._frame(deadline, pending, job.timeout, queued, prompts)
             duration = time.monotonic() - started
             if frame is None:
@@ -534,8 +534,9 @@ class Interaction:
         self._timeout = timeout
         self._started_wall, self._started = time.time(), time.monotonic()
         self._deadline = self._started + timeout
-        self._pending = bytearray(command_line(source, terminal_input=True))
-        self._prompts = 2 if might_be_unfinished(source) else 1
+        line = command_line(source, terminal_input=True)
+        self._pending = bytearray(line)
+        self._prompts = prompts_after(line)
         """Prompts bash draws for the command's line (Session._frame)."""
         self._output = bytearray()
         """Output of the frames before the command's own (text that might be unfinished)."""

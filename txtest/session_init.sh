@@ -8,14 +8,14 @@ shopt -u checkwinsize
 cd -- @CWD@ || exit 1
 if [[ -n $__txtest_o ]]; then OLDPWD=$__txtest_o; else unset OLDPWD; declare -x OLDPWD; fi
 unset __txtest_o
-# Each command line starts `POSIXLY_CORRECT=y eval "__txtest_ret ${__txtest_s:-$?}..."$'\n...'`:
+# Each command line starts `POSIXLY_CORRECT=y eval "__txtest_ret $__txtest_s..."$'\n...'`:
 # in POSIX mode bash finds the special builtins (eval, unset, return) before
 # any function of the same name, so a document's `eval()` or `return()` cannot
 # catch them. __txtest_ret leaves POSIX mode and hands the previous status on
 # as $?; its inner call holds POSIX mode only while `return` is looked up.
-# It empties __txtest_s, so that when __txtest_fin does not run after the
-# command (a syntax error stops bash first), the prompt and the next command
-# take bash's own $? instead of a status left from before.
+# It empties __txtest_s: when __txtest_fin does not run after the command (a
+# syntax error stops bash first), the prompt sets it to bash's own $?, the
+# status the next command then gets, instead of one left from before.
 # After a non-zero status __txtest_k adds `&& ((1))`, which keeps that status
 # from ending a `set -e` shell there and never runs; after 0 there is nothing
 # to add, so a document's DEBUG trap sees one statement fewer. The newline
