@@ -118,15 +118,14 @@ def test_a_printing_debug_trap_runs_for_each_command_and_for_the_sessions_own_th
     )
 
 
-def test_an_err_trap_runs_for_the_failing_command_and_for_the_eval_that_ran_it(
-    ws: Workspace,
-) -> None:
-    # a known limit (docs/session.md): a terminal shows ERR once
+def test_an_err_trap_runs_once_for_a_failing_command(ws: Workspace) -> None:
     passes(
         ws,
         "$ trap 'echo ERR' ERR",
         "$ false",
         "ERR",
+        "[1]",
+        "$ echo 'one two' | grep -q three",
         "ERR",
         "[1]",
         "$ true",
@@ -134,6 +133,30 @@ def test_an_err_trap_runs_for_the_failing_command_and_for_the_eval_that_ran_it(
         "$ false",
         "[1]",
     )
+
+
+def test_an_err_trap_runs_twice_after_text_that_may_not_parse_to_its_end(
+    ws: Workspace,
+) -> None:
+    # a known limit (docs/session.md): with a command substitution (or a
+    # comment, a group, a reserved word) the status is read after the eval,
+    # which ends with the command's status, and bash runs the trap for it too
+    passes(ws, "$ trap 'echo ERR' ERR", '$ test "$(echo a)" = b', "ERR", "ERR", "[1]")
+
+
+def test_a_debug_trap_that_skips_every_command_does_not_lose_the_session(
+    ws: Workspace,
+) -> None:
+    # under extdebug a DEBUG trap that fails skips each command, the session's
+    # own statements among them: each command then shows nothing, as at a prompt
+    ws.write(
+        "doc.md",
+        console("$ shopt -s extdebug", "$ trap false DEBUG", "$ echo hidden")
+        + console("$ echo still hidden"),
+    )
+    run = ws.run("--timeout", "10", "doc.md")
+    run.assert_clean()
+    assert run.summary == "2 passed, 0 failed", run.stdout
 
 
 def test_a_return_trap_runs_for_the_documents_source_and_never_for_the_session(

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from txtest.keys import Typist, strokes
 from txtest.processes import descendants
 from txtest.prompt import strip_own_trace
-from txtest.protocol import ansi_c_quote, might_be_unfinished
+from txtest.protocol import ansi_c_quote, might_be_unfinished, parses_to_its_end
 from txtest.session import DEFAULT_SIZE, Event, Job, RawRun, Session
+from txtest.shell_syntax import incomplete
 
 
 @pytest.fixture
@@ -200,11 +201,11 @@ def test_strip_own_trace_keeps_the_user_trace() -> None:
     )
     after_zero = (
         b"+ POSIXLY_CORRECT=y\n+ eval '\\__txtest_ret 0\n(( 1 ))'\n++ __txtest_ret 0\n"
-        b"++ unset POSIXLY_CORRECT\n++ (( 0 == 0 ))\n++ (( 1 ))\nhi\n"
+        b"++ unset POSIXLY_CORRECT\n++ __txtest_s=\n++ (( 0 == 0 ))\n++ (( 1 ))\nhi\n"
     )
     after_one = (
         b"+ POSIXLY_CORRECT=y\n+ eval '\\__txtest_ret 1 && ((1))\nreturn 3'\n++ __txtest_ret 1\n"
-        b"++ unset POSIXLY_CORRECT\n++ (( 1 == 0 ))\n"
+        b"++ unset POSIXLY_CORRECT\n++ __txtest_s=\n++ (( 1 == 0 ))\n"
         b"++ POSIXLY_CORRECT=y\n++ __txtest_status 1\n++ return 1\n++ return 3\n"
     )
     assert strip_own_trace(after_zero + fin) == b"++ (( 1 ))\nhi\n"
@@ -315,6 +316,54 @@ def test_might_be_unfinished_is_false_only_for_plain_simple_commands(
     source: str, unfinished: bool
 ) -> None:
     assert might_be_unfinished(source) is unfinished
+
+
+@pytest.mark.parametrize(
+    ("source", "whole"),
+    [
+        ("false", True),
+        ("echo 'one two' | grep -q three", True),
+        ('ls x > /dev/null 2>&1 && echo "$HOME"; echo a\\ b', True),
+        ("echo $'it\\'s'", True),
+        ("echo a \\", False),
+        ("echo 'open", False),
+        ("echo \\'open'", False),
+        ("echo $'a\\'", False),
+        ("cat <<EOF", False),
+        ("echo a |", False),
+        ("echo a |&", False),
+        ("true &&", False),
+        ("true;if true", False),
+        ("echo $(date)", False),
+        ("echo a # why", False),
+    ],
+)
+def test_parses_to_its_end_only_where_no_line_after_can_join_the_text(
+    source: str, whole: bool
+) -> None:
+    assert parses_to_its_end(source) is whole
+
+
+PIECES = [" ", "a", "echo", "'", '"', "$", "\\", "|", "&", ";", "&&", "||", ">", "<", "<<", "\n"]
+PIECES += ["if", "then", "fi", "(", ")", "{", "}", "#", "`", "$'", "!", "[[", "]]", "x=1", "EOF"]
+PIECES += ["[", "]", "$[", "a[", "<<<", "2>&1", ";;", "case", "in", "esac"]
+
+
+TEXT = st.lists(st.sampled_from(PIECES), min_size=1, max_size=10)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(TEXT, min_size=16, max_size=16))
+def test_text_said_to_parse_to_its_end_is_complete_for_bash(texts: list[list[str]]) -> None:
+    sources = ["".join(pieces) for pieces in texts]
+    whole = [source for source in sources if parses_to_its_end(source)]
+    assert incomplete(whole) == [False] * len(whole), whole
+
+
+def test_after_a_syntax_error_the_status_is_bashs(session: Session) -> None:
+    runs = run(session, "echo a ;; b", "echo $?", "echo a ;; b 'c'", "echo $?")
+    assert [r.exit_status for r in runs] == [2, 0, 2, 0]
+    assert [r.output for r in runs[1::2]] == [b"2\n", b"2\n"]
 
 
 def test_a_run_of_unfinished_commands_keeps_every_status(session: Session) -> None:

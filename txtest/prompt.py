@@ -17,7 +17,7 @@ _JOB_NOTICE = re.compile(rb"^\[[0-9]+\] [0-9]+\r?\n", re.MULTILINE)
 # them): only a `set -x` trace needs them.
 _OWN_TRACE_HEAD = (
     rb"\++ POSIXLY_CORRECT=y\r?\n\++ eval (?s:.*?)\r?\n\++ __txtest_ret ([0-9]+)\r?\n"
-    rb"\++ unset POSIXLY_CORRECT\r?\n\++ \(\( [0-9]+ == 0 \)\)\r?\n"
+    rb"\++ unset POSIXLY_CORRECT\r?\n\++ __txtest_s=\r?\n\++ \(\( [0-9]+ == 0 \)\)\r?\n"
 )
 """The `set -x` lines of the statements every command line starts with, then..."""
 _OWN_TRACE_NONZERO = (
@@ -37,6 +37,7 @@ class Frame(NamedTuple):
 
     output: bytes
     status: int
+    """The command's exit status; `$?` when the statement after it did not run."""
     finished: int
     """How many commands the shell had finished when it drew this prompt."""
 
@@ -60,8 +61,11 @@ class Sentinel(NamedTuple):
 
     @property
     def ps1(self) -> str:
-        """PS1's text: bash expands the variables and decodes `\\072` when drawing it."""
-        fields = "\\072".join(("$__txtest_s", "${!-}", "$__txtest_n"))
+        """PS1's text: bash expands the variables and decodes `\\072` when drawing it.
+
+        The status is `$?` where __txtest_fin did not run to set it (session_init.sh).
+        """
+        fields = "\\072".join(("${__txtest_s:=$?}", "${!-}", "$__txtest_n"))
         return f"{self.first}\\072{fields}\\072{self.second}"
 
     def pattern(self) -> re.Pattern[bytes]:

@@ -23,26 +23,39 @@ def init_script(cwd: Path, sentinel: Sentinel) -> bytes:
 def command_line(source: str, redirect: bytes = b"", *, terminal_input: bool = False) -> bytes:
     """The line that runs one command (session_init.sh says why each piece is there).
 
-    The text is a $'...' word, parsed by bash alone, so nothing is appended
-    to it; the backslashes keep aliases off the session's own words. An
-    empty line follows text that might be unfinished (Session._frame).
-    Its stdin is empty, or the terminal for an interactive command (SPEC §11).
+    The text is a $'...' word, parsed by bash alone; the backslashes keep
+    aliases off the session's own words. Only after text that surely parses to
+    its end does the session's statement that reads the status share the
+    eval, on a line of its own. An empty line follows text that might be
+    unfinished (Session._frame). Its stdin is empty, or the terminal for an
+    interactive command (SPEC §11).
     """
     text = ansi_c_quote(source.encode("utf-8", "surrogateescape"))
+    unfinished = might_be_unfinished(source)
+    if terminal_input:
+        body = text + b" </dev/tty; \\__txtest_fin $?; \\__txtest_unint"
+    elif not redirect and (not unfinished or parses_to_its_end(source)):
+        # The eval then ends with 0: an ERR trap runs for a failing command
+        # once, not a second time for the eval.
+        body = text + b"$'\\n\\\\__txtest_fin $?' </dev/null"
+    else:
+        body = text + b" </dev/null" + redirect + b"; \\__txtest_fin $?"
     return (
         (b"\\__txtest_int; " if terminal_input else b"")
-        + b'POSIXLY_CORRECT=y \\eval "\\__txtest_ret $__txtest_s'
-        + b"${__txtest_k[__txtest_s>0]}\"$'\\n'"
-        + text
-        + (b" </dev/tty" if terminal_input else b" </dev/null")
-        + redirect
-        + b"; \\__txtest_fin $?"
-        + (b"; \\__txtest_unint" if terminal_input else b"")
+        + _HEAD
+        + body
         + b"\n"
-        + (b"\n" if might_be_unfinished(source) else b"")
+        + (b"\n" if unfinished else b"")
     )
 
 
+def prompts_after(line: bytes) -> int:
+    """How many prompts bash draws for a command line: two when an empty line follows it."""
+    return 2 if line.endswith(b"\n\n") else 1
+
+
+_HEAD = b"POSIXLY_CORRECT=y \\eval \"\\__txtest_ret $__txtest_s${__txtest_k[__txtest_s>0]}\"$'\\n'"
+"""What every command line starts with, up to the command's text."""
 _PLAIN = re.compile(r"[\w./=:,+@%^ -]*")
 _RESERVED = frozenset(
     [
@@ -88,6 +101,54 @@ def might_be_unfinished(source: str) -> bool:
     or a reserved word; anything else is one simple command.
     """
     return _PLAIN.fullmatch(source) is None or not _RESERVED.isdisjoint(source.split())
+
+
+def parses_to_its_end(source: str) -> bool:
+    """False unless bash surely reads the text as whole commands, ending where it ends.
+
+    Then a line after it is a command of its own: the text holds no here-document,
+    comment, grouping or reserved word, its quotes and brackets close, and it does not end
+    with `\\`, `|`, `|&` or `&&`. Anything else may be unfinished (or wrong), and
+    the session then runs nothing of its own inside the same eval.
+    """
+    if _MAY_OPEN.search(source) or source.endswith("\\") or _OPEN_END.search(source):
+        return False
+    return _closes(source)
+
+
+_MAY_OPEN = re.compile(
+    r"[`(){}#]|<<|\$\[|(?:^|[\s;&|<>])(?:if|then|else|elif|fi|case|esac|for|select|while"
+    r"|until|do|done|function|coproc|!|\[\[|\]\])(?=$|[\s;&|<>])"
+)
+_OPEN_END = re.compile(r"(?:\|&?|&&)\s*\Z")
+
+
+def _closes(text: str) -> bool:
+    """Whether every quote ('...', "...", $'...') and every `[` opened in text is closed.
+
+    (bash reads `name[` at the start of a word as an array subscript, to its `]`.)
+    """
+    quote = ""
+    escaped = dollar = False
+    depth = 0
+    for char in text:
+        literal = escaped
+        if escaped:
+            escaped = False
+        elif quote == "'":
+            quote = "" if char == "'" else quote
+        elif char == "\\":
+            escaped = True
+        elif quote:
+            quote = "" if char == quote[-1] else quote
+        elif char in "'\"":
+            quote = "$'" if dollar and char == "'" else char
+        elif char in "[]":
+            depth += 1 if char == "[" else -1
+            if depth < 0:
+                return False
+        dollar = char == "$" and not (quote or literal)
+    return not quote and not escaped and depth == 0
 
 
 def ansi_c_quote(data: bytes) -> bytes:

@@ -40,7 +40,7 @@ from pexpect import pty_spawn
 
 from txtest.processes import descendants, kill_all, kill_session
 from txtest.prompt import Frame, PromptReader, Sentinel
-from txtest.protocol import command_line, init_script, terminal_line
+from txtest.protocol import command_line, init_script, prompts_after, terminal_line
 from txtest.ptyio import drain, prepare_child, read_chunk, spawn_on_pty, wait_io, write_some
 from txtest.sizes import DEFAULT_MAX_OUTPUT, format_size
 
@@ -129,7 +129,6 @@ class Session:
         self._commands = -1
         self._fifo_fd = -1
         self._ended_wait = False
-        self._sent = 0
         """Commands whose turn has come, in this and earlier calls of `run`."""
         self._tty = bytearray()
         self._tty_name = ""
@@ -227,8 +226,8 @@ class Session:
             queued = next_line > index + 1
             self._ended_wait = False
             deadline = started + job.timeout
-            self._sent += 1
-            frame = self._frame(deadline, pending, job.timeout, queued)
+            prompts = prompts_after(lines[index])
+            frame = self._frame(deadline, pending, job.timeout, queued, prompts)
             duration = time.monotonic() - started
             if frame is None:
                 yield RawRun(self._reader.take(), None, self.lost, duration, wall)
@@ -237,25 +236,31 @@ class Session:
                 yield RawRun(frame.output, frame.status, failure, duration, wall)
 
     def _frame(
-        self, deadline: float, pending: bytearray, timeout: float, queued: bool
+        self, deadline: float, pending: bytearray, timeout: float, queued: bool, prompts: int = 1
     ) -> Frame | None:
-        """The frame of the command whose turn it is, from its fresh prompt.
+        """The frame of the command whose turn it is, up to the last of its line's prompts.
 
-        bash draws the prompt it drew last, without expanding it again, when a
-        command's text ended inside a quote, after a backslash or in an
-        unfinished compound command. A command that might end so is followed
-        by an empty line, which runs nothing and makes bash draw one more,
-        fresh prompt; the count each prompt carries says which is which.
+        bash draws a prompt after each line it reads. It draws the prompt it
+        drew last, without expanding it again, when a command's text ended
+        inside a quote, after a backslash or in an unfinished compound
+        command: a command that might end so is followed by an empty line,
+        which runs nothing and makes bash draw a second, fresh prompt.
+
+        When the session's own statement after the command did not run (a
+        syntax error, or an alias, that stops bash before it; a DEBUG trap
+        that skips commands under `shopt -s extdebug`), the prompt shows
+        bash's own `$?` as the status.
         """
         output = bytearray()
-        while True:
+        frames: list[Frame] = []
+        while len(frames) < prompts:
             frame = self._read_frame(deadline, pending, timeout, queued)
             if frame is None:
                 self._reader.pending[:0] = output
                 return None
+            frames.append(frame)
             output += frame.output
-            if frame.finished == self._sent:
-                return Frame(bytes(output), frame.status, frame.finished)
+        return Frame(bytes(output), frames[-1].status, frames[-1].finished)
 
     def command_line(self, source: str) -> bytes:
         """The line on bash's pipe that runs one command (txtest.protocol)."""
@@ -328,7 +333,6 @@ class Session:
         with contextlib.suppress(OSError):
             fcntl.ioctl(self._fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         self.size = size
-        self._sent += 1
         self._frame(
             time.monotonic() + 30.0, bytearray(terminal_line(columns, rows, term)), 30.0, False
         )
@@ -535,7 +539,10 @@ class Interaction:
         self._timeout = timeout
         self._started_wall, self._started = time.time(), time.monotonic()
         self._deadline = self._started + timeout
-        self._pending = bytearray(command_line(source, terminal_input=True))
+        line = command_line(source, terminal_input=True)
+        self._pending = bytearray(line)
+        self._prompts = prompts_after(line)
+        """Prompts bash draws for the command's line (Session._frame)."""
         self._output = bytearray()
         """Output of the frames before the command's own (text that might be unfinished)."""
         self._frame: Frame | None = None
@@ -554,7 +561,6 @@ class Interaction:
         self._pending_seen = len(session._reader.pending)
         self.ended_wait = False
         self.hung_up = False
-        session._sent += 1
 
     @property
     def output(self) -> bytes:
@@ -661,7 +667,8 @@ class Interaction:
         if frame is None:
             return False
         self._output += frame.output
-        if frame.finished == session._sent:
+        self._prompts -= 1
+        if self._prompts == 0:
             self._frame = Frame(bytes(self._output), frame.status, frame.finished)
             self._duration = time.monotonic() - self._started
             session._terminal_modes(self._modes)

@@ -8,11 +8,14 @@ shopt -u checkwinsize
 cd -- @CWD@ || exit 1
 if [[ -n $__txtest_o ]]; then OLDPWD=$__txtest_o; else unset OLDPWD; declare -x OLDPWD; fi
 unset __txtest_o
-# Each command line starts `POSIXLY_CORRECT=y eval "__txtest_ret $__txtest_s${__txtest_k[...]}"$'\n...'`:
+# Each command line starts `POSIXLY_CORRECT=y eval "__txtest_ret $__txtest_s..."$'\n...'`:
 # in POSIX mode bash finds the special builtins (eval, unset, return) before
 # any function of the same name, so a document's `eval()` or `return()` cannot
 # catch them. __txtest_ret leaves POSIX mode and hands the previous status on
 # as $?; its inner call holds POSIX mode only while `return` is looked up.
+# It empties __txtest_s: when __txtest_fin does not run after the command (a
+# syntax error stops bash first), the prompt sets it to bash's own $?, the
+# status the next command then gets, instead of one left from before.
 # After a non-zero status __txtest_k adds `&& ((1))`, which keeps that status
 # from ending a `set -e` shell there and never runs; after 0 there is nothing
 # to add, so a document's DEBUG trap sees one statement fewer. The newline
@@ -21,18 +24,22 @@ unset __txtest_o
 # status takes the inner call.
 __txtest_ret() {
   unset POSIXLY_CORRECT
+  __txtest_s=
   (($1 == 0)) || POSIXLY_CORRECT=y __txtest_status "$1"
 }
 __txtest_status() { return "$1"; }
-# Every command line ends `__txtest_fin $?`: the status for the prompt, the
-# session's own prompts back whatever the command set, prompt expansion on,
-# and stderr back on the terminal if the command sent it elsewhere for good
-# (the prompt is drawn there; POSIX mode only for that rare `exec`).
+# After every command `__txtest_fin $?` runs: inside the eval, after a
+# newline, when the text surely parses to its end (the eval then ends with 0,
+# so an ERR trap does not run a second time for the eval); after the eval
+# otherwise. It keeps the status for the prompt, puts the session's own
+# prompts back whatever the command set, prompt expansion on, and stderr back
+# on the terminal if the command sent it elsewhere for good (the prompt is
+# drawn there; POSIX mode only for that rare `exec`).
 # The prompt carries a count of commands run. When a command's text ends
 # inside a quote, after a backslash or in an unfinished compound command,
 # bash draws the prompt it drew last, not expanded again; an empty line after
-# such a command line gets a fresh one, and the count tells the reader which
-# is which.
+# such a command line gets a fresh one. A count that did not move says that
+# __txtest_fin did not run.
 __txtest_fin() {
   __txtest_s=$1 __txtest_n=$((__txtest_n + 1))
   PS1=$__txtest_p PS2= PS0= PROMPT_COMMAND=
