@@ -378,6 +378,13 @@ _EXPECTED = st.sampled_from(
 )
 
 
+def test_an_ellipsis_before_the_line_that_ends_without_newline_takes_the_lines_before() -> None:
+    # in cram a glob meets the unterminated last line as `a (no-eol)`; the first
+    # `...` must take the line before it, though a later `...` was tried last
+    first = compare(("...", "* (glob)", "..."), ("a", "a"), no_eol=True, exact_blank=True)
+    assert first.matched and first.diff == ()
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(_EXPECTED, max_size=6).map(tuple),

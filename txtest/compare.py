@@ -200,9 +200,24 @@ def _absorbable(sides: _Sides, position: int) -> bool:
 def _matches(sides: _Sides) -> bool:
     """Whether the expected lines, `...` as zero or more lines, match all actual lines.
 
-    Wildcard matching over lines: on a mismatch, the latest `...` takes one more line.
+    A last line lacking its newline is no `...`'s: the last expected line that is
+    not `...` must match it, and the lines before are matched as any others.
     """
     count, total = len(sides.expected), len(sides.actual)
+    if not sides.no_eol:
+        return _matches_before(sides, count, total)
+    last = next((i for i in reversed(range(count)) if not _is_ellipsis(sides, i)), None)
+    return (
+        last is not None and _ok(sides, last, total - 1) and _matches_before(sides, last, total - 1)
+    )
+
+
+def _matches_before(sides: _Sides, count: int, total: int) -> bool:
+    """Whether expected[:count] match actual[:total], all lines a `...` may take.
+
+    Wildcard matching over lines: on a mismatch, the latest `...` takes one more
+    line (which finds a match wherever one exists, as `...` can take any line).
+    """
     index = position = 0
     star, mark = -1, 0
     while position < total:
@@ -212,7 +227,7 @@ def _matches(sides: _Sides) -> bool:
         elif index < count and _ok(sides, index, position):
             index += 1
             position += 1
-        elif star >= 0 and _absorbable(sides, mark):
+        elif star >= 0:
             mark += 1
             index, position = star + 1, mark
         else:
