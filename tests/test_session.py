@@ -196,7 +196,7 @@ def test_ansi_c_quote_round_trips_through_bash(data: bytes) -> None:
 
 def test_strip_own_trace_keeps_the_user_trace() -> None:
     fin = (
-        b"+ __txtest_fin 1\n+ __txtest_s=1\n+ __txtest_n=2\n+ PS1=x\n+ PS2=\n+ PS0=\n"
+        b"+ __txtest_fin 1\n+ __txtest_s=1\n+ PS1=x\n+ PS2=\n+ PS0=\n"
         b"+ PROMPT_COMMAND=\n+ shopt -s promptvars\n+ [[ -t 2 ]]\n"
     )
     after_zero = (

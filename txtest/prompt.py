@@ -1,6 +1,6 @@
 """The sentinel prompt and the pure reader that cuts a byte stream into command frames.
 
-The prompt is `A:STATUS:BGPID:COUNT:B`, A and B two halves of a random nonce. PS1
+The prompt is `A:STATUS:BGPID:B`, A and B two halves of a random nonce. PS1
 spells its colons as `\\072`, which bash decodes only when it draws the
 prompt, so `echo $PS1` or a `set -x` trace never prints the form the reader
 looks for, and no command can print it without knowing the nonce.
@@ -25,7 +25,7 @@ _OWN_TRACE_NONZERO = (
 )
 """... after a status other than 0."""
 _OWN_TRACE_TAIL = (
-    rb"\++ __txtest_fin [0-9]+\r?\n\++ __txtest_s=[0-9]+\r?\n\++ __txtest_n=[0-9]+\r?\n"
+    rb"\++ __txtest_fin [0-9]+\r?\n\++ __txtest_s=[0-9]+\r?\n"
     rb"\++ PS1=.*\r?\n\++ PS2=\r?\n\++ PS0=\r?\n\++ PROMPT_COMMAND=\r?\n"
     rb"\++ shopt -s promptvars\r?\n\++ \[\[ -t 2 \]\]\r?\n\Z"
 )
@@ -38,8 +38,6 @@ class Frame(NamedTuple):
     output: bytes
     status: int
     """The command's exit status; `$?` when the statement after it did not run."""
-    finished: int
-    """How many commands the shell had finished when it drew this prompt."""
 
 
 class Sentinel(NamedTuple):
@@ -65,12 +63,12 @@ class Sentinel(NamedTuple):
 
         The status is `$?` where __txtest_fin did not run to set it (session_init.sh).
         """
-        fields = "\\072".join(("${__txtest_s:=$?}", "${!-}", "$__txtest_n"))
+        fields = "\\072".join(("${__txtest_s:=$?}", "${!-}"))
         return f"{self.first}\\072{fields}\\072{self.second}"
 
     def pattern(self) -> re.Pattern[bytes]:
         first, second = self.first.encode(), self.second.encode()
-        return re.compile(rb"%s:([0-9]+):([0-9]*):([0-9]+):%s" % (first, second))
+        return re.compile(rb"%s:([0-9]+):([0-9]*):%s" % (first, second))
 
 
 class PromptReader:
@@ -92,12 +90,11 @@ class PromptReader:
             return None
         output = bytes(self.pending[: match.start()])
         status, background = int(match[1]), bool(match[2])
-        count = int(match[3])
         del self.pending[: match.end()]
         self._searched = 0
         if background and b"] " in output:
             output = _JOB_NOTICE.sub(b"", output)
-        return Frame(strip_own_trace(output), status, count)
+        return Frame(strip_own_trace(output), status)
 
     def take(self) -> bytes:
         """Everything pending (the output of a command that never ended)."""

@@ -260,7 +260,7 @@ class Session:
                 return None
             frames.append(frame)
             output += frame.output
-        return Frame(bytes(output), frames[-1].status, frames[-1].finished)
+        return Frame(bytes(output), frames[-1].status)
 
     def command_line(self, source: str) -> bytes:
         """The line on bash's pipe that runs one command (txtest.protocol)."""
@@ -669,7 +669,7 @@ class Interaction:
         self._output += frame.output
         self._prompts -= 1
         if self._prompts == 0:
-            self._frame = Frame(bytes(self._output), frame.status, frame.finished)
+            self._frame = Frame(bytes(self._output), frame.status)
             self._duration = time.monotonic() - self._started
             session._terminal_modes(self._modes)
         return True

@@ -35,13 +35,13 @@ __txtest_status() { return "$1"; }
 # prompts back whatever the command set, prompt expansion on, and stderr back
 # on the terminal if the command sent it elsewhere for good (the prompt is
 # drawn there; POSIX mode only for that rare `exec`).
-# The prompt carries a count of commands run. When a command's text ends
-# inside a quote, after a backslash or in an unfinished compound command,
-# bash draws the prompt it drew last, not expanded again; an empty line after
-# such a command line gets a fresh one. A count that did not move says that
-# __txtest_fin did not run.
+# When a command's text ends inside a quote, after a backslash or in an
+# unfinished compound command, bash draws the prompt it drew last, not
+# expanded again; an empty line after such a command line gets a fresh one.
+# Each statement of __txtest_fin costs bash some ten thousand instructions
+# a command, so there are as few as can be.
 __txtest_fin() {
-  __txtest_s=$1 __txtest_n=$((__txtest_n + 1))
+  __txtest_s=$1
   PS1=$__txtest_p PS2= PS0= PROMPT_COMMAND=
   shopt -s promptvars
   [[ -t 2 ]] || POSIXLY_CORRECT=y __txtest_stderr
@@ -80,7 +80,7 @@ __txtest_size() {
     unset __txtest_t __txtest_tset __txtest_tx
   fi
 }
-__txtest_s=0 __txtest_n=0 __txtest_k=('' ' && ((1))')
+__txtest_s=0 __txtest_k=('' ' && ((1))')
 __txtest_p='@SENTINEL@'
 PS2=''
 # last: bash draws a prompt after every line it reads, and this is the first of ours
