@@ -26,6 +26,7 @@ import fcntl
 import functools
 import os
 import shlex
+import shutil
 import signal
 import struct
 import termios
@@ -723,6 +724,7 @@ _ARGS = ["--noprofile", "--norc", "--noediting", "-i"]
 
 def _spawn(shell: str, env: Mapping[str, str], stdin: str) -> pexpect.spawn:
     """pexpect's spawn of the shell on an 80x24 pty, its stdin the command pipe."""
+    shell = _found(shell, env.get("PATH"))
     try:
         return _PosixSpawn(stdin, shell, _ARGS, env=dict(env), **_SPAWN_OPTIONS)
     except NotImplementedError:  # no POSIX_SPAWN_SETSID here: pexpect forks, public API only
@@ -733,6 +735,13 @@ def _spawn(shell: str, env: Mapping[str, str], stdin: str) -> pexpect.spawn:
             preexec_fn=lambda: prepare_child(stdin),
             **_SPAWN_OPTIONS,
         )
+
+
+@functools.lru_cache(maxsize=8)
+def _found(shell: str, path: str | None) -> str:
+    """The shell's path as PATH finds it, once per run: pexpect would search PATH
+    again at every spawn, resolving each of its folders."""
+    return shutil.which(shell, path=path) or shell
 
 
 _SPAWN_OPTIONS: dict[str, object] = {"echo": False, "dimensions": (24, 80), "encoding": None}
