@@ -182,6 +182,8 @@ def test_set_options_and_shopt_do_not_break_the_session(ws: Workspace) -> None:
         "$ set -u -o pipefail; shopt -s extglob nullglob failglob; shopt -u promptvars",
         "$ echo a",
         "a",
+        "$ shopt -q promptvars || echo promptvars stays off",
+        "promptvars stays off",
         "$ set -x",
         "$ echo traced",
         "++ echo traced",

@@ -197,15 +197,15 @@ def test_ansi_c_quote_round_trips_through_bash(data: bytes) -> None:
 def test_strip_own_trace_keeps_the_user_trace() -> None:
     fin = (
         b"+ __txtest_fin 1\n+ __txtest_s=1\n+ PS1=x\n+ PS2=\n+ PS0=\n"
-        b"+ PROMPT_COMMAND=\n+ shopt -s promptvars\n+ [[ -t 2 ]]\n"
+        b"+ PROMPT_COMMAND=\n+ [[ -t 2 ]]\n"
     )
     after_zero = (
         b"+ POSIXLY_CORRECT=y\n+ eval '\\__txtest_ret 0\n(( 1 ))'\n++ __txtest_ret 0\n"
-        b"++ unset POSIXLY_CORRECT\n++ __txtest_s=\n++ (( 0 == 0 ))\n++ (( 1 ))\nhi\n"
+        b"++ unset POSIXLY_CORRECT\n++ __txtest_s=\n++ PS1=x\n++ (( 0 == 0 ))\n++ (( 1 ))\nhi\n"
     )
     after_one = (
         b"+ POSIXLY_CORRECT=y\n+ eval '\\__txtest_ret 1 && ((1))\nreturn 3'\n++ __txtest_ret 1\n"
-        b"++ unset POSIXLY_CORRECT\n++ __txtest_s=\n++ (( 1 == 0 ))\n"
+        b"++ unset POSIXLY_CORRECT\n++ __txtest_s=\n++ PS1=x\n++ (( 1 == 0 ))\n"
         b"++ POSIXLY_CORRECT=y\n++ __txtest_status 1\n++ return 1\n++ return 3\n"
     )
     assert strip_own_trace(after_zero + fin) == b"++ (( 1 ))\nhi\n"

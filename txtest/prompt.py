@@ -17,7 +17,8 @@ _JOB_NOTICE = re.compile(rb"^\[[0-9]+\] [0-9]+\r?\n", re.MULTILINE)
 # them): only a `set -x` trace needs them.
 _OWN_TRACE_HEAD = (
     rb"\++ POSIXLY_CORRECT=y\r?\n\++ eval (?s:.*?)\r?\n\++ __txtest_ret ([0-9]+)\r?\n"
-    rb"\++ unset POSIXLY_CORRECT\r?\n\++ __txtest_s=\r?\n\++ \(\( [0-9]+ == 0 \)\)\r?\n"
+    rb"\++ unset POSIXLY_CORRECT\r?\n\++ __txtest_s=\r?\n\++ PS1=.*\r?\n"
+    rb"\++ \(\( [0-9]+ == 0 \)\)\r?\n"
 )
 """The `set -x` lines of the statements every command line starts with, then..."""
 _OWN_TRACE_NONZERO = (
@@ -27,7 +28,7 @@ _OWN_TRACE_NONZERO = (
 _OWN_TRACE_TAIL = (
     rb"\++ __txtest_fin [0-9]+\r?\n\++ __txtest_s=[0-9]+\r?\n"
     rb"\++ PS1=.*\r?\n\++ PS2=\r?\n\++ PS0=\r?\n\++ PROMPT_COMMAND=\r?\n"
-    rb"\++ shopt -s promptvars\r?\n\++ \[\[ -t 2 \]\]\r?\n\Z"
+    rb"\++ \[\[ -t 2 \]\]\r?\n\Z"
 )
 """The `set -x` lines of the statement every command line ends with."""
 

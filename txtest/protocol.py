@@ -17,6 +17,8 @@ def init_script(cwd: Path, sentinel: Sentinel) -> bytes:
     # beside this module: importlib.resources would cost more to import than to read
     text = Path(__file__).with_name("session_init.sh").read_text("utf-8")
     text = text.replace("@CWD@", shlex.quote(str(cwd)))
+    text = text.replace("@FIRST@", f"{sentinel.first}\\072")
+    text = text.replace("@SECOND@", f"\\072{sentinel.second}")
     return text.replace("@SENTINEL@", sentinel.ps1).encode()
 
 

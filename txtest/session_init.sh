@@ -13,9 +13,10 @@ unset __txtest_o
 # any function of the same name, so a document's `eval()` or `return()` cannot
 # catch them. __txtest_ret leaves POSIX mode and hands the previous status on
 # as $?; its inner call holds POSIX mode only while `return` is looked up.
-# It empties __txtest_s: when __txtest_fin does not run after the command (a
-# syntax error stops bash first), the prompt sets it to bash's own $?, the
-# status the next command then gets, instead of one left from before.
+# It empties __txtest_s and puts back the prompt that expands: when
+# __txtest_fin does not run after the command (a syntax error stops bash
+# first), that prompt sets __txtest_s to bash's own $?, the status the next
+# command then gets, instead of one left from before.
 # After a non-zero status __txtest_k adds `&& ((1))`, which keeps that status
 # from ending a `set -e` shell there and never runs; after 0 there is nothing
 # to add, so a document's DEBUG trap sees one statement fewer. The newline
@@ -24,26 +25,25 @@ unset __txtest_o
 # status takes the inner call.
 __txtest_ret() {
   unset POSIXLY_CORRECT
-  __txtest_s=
+  __txtest_s= PS1=$__txtest_p
   (($1 == 0)) || POSIXLY_CORRECT=y __txtest_status "$1"
 }
 __txtest_status() { return "$1"; }
 # After every command `__txtest_fin $?` runs: inside the eval, after a
 # newline, when the text surely parses to its end (the eval then ends with 0,
 # so an ERR trap does not run a second time for the eval); after the eval
-# otherwise. It keeps the status for the prompt, puts the session's own
-# prompts back whatever the command set, prompt expansion on, and stderr back
-# on the terminal if the command sent it elsewhere for good (the prompt is
-# drawn there; POSIX mode only for that rare `exec`).
+# otherwise. It keeps the status, writes it into PS1 (a prompt with nothing
+# left to expand, so a document's `shopt -u promptvars` changes nothing),
+# puts the session's other prompts back whatever the command set, and
+# stderr back on the terminal if the command sent it elsewhere for good (the
+# prompt is drawn there; POSIX mode only for that rare `exec`).
 # When a command's text ends inside a quote, after a backslash or in an
 # unfinished compound command, bash draws the prompt it drew last, not
 # expanded again; an empty line after such a command line gets a fresh one.
 # Each statement of __txtest_fin costs bash some ten thousand instructions
 # a command, so there are as few as can be.
 __txtest_fin() {
-  __txtest_s=$1
-  PS1=$__txtest_p PS2= PS0= PROMPT_COMMAND=
-  shopt -s promptvars
+  __txtest_s=$1 PS1=$__txtest_a$1$__txtest_c${!-}$__txtest_b PS2= PS0= PROMPT_COMMAND=
   [[ -t 2 ]] || POSIXLY_CORRECT=y __txtest_stderr
 }
 __txtest_stderr() { exec 2>/dev/tty; }
@@ -81,7 +81,7 @@ __txtest_size() {
   fi
 }
 __txtest_s=0 __txtest_k=('' ' && ((1))')
-__txtest_p='@SENTINEL@'
+__txtest_p='@SENTINEL@' __txtest_a='@FIRST@' __txtest_b='@SECOND@' __txtest_c='\072'
 PS2=''
 # last: bash draws a prompt after every line it reads, and this is the first of ours
 PS1=$__txtest_p
