@@ -75,6 +75,7 @@ _RESERVED = frozenset(
         "do",
         "done",
         "function",
+        "coproc",
         "time",
         "{",
         "}",
@@ -83,6 +84,7 @@ _RESERVED = frozenset(
         "!",
     ]
 )
+"""bash's reserved words: each may open (or close) a compound command."""
 
 
 def terminal_line(columns: int, rows: int, term: str) -> bytes:
@@ -118,10 +120,8 @@ def parses_to_its_end(source: str) -> bool:
     return _closes(source)
 
 
-_MAY_OPEN = re.compile(
-    r"[`(){}#]|<<|\$\[|(?:^|[\s;&|<>])(?:if|then|else|elif|fi|case|esac|for|select|while"
-    r"|until|do|done|function|coproc|!|\[\[|\]\])(?=$|[\s;&|<>])"
-)
+_WORDS = "|".join(re.escape(word) for word in sorted(_RESERVED))
+_MAY_OPEN = re.compile(rf"[`(){{}}#]|<<|\$\[|(?:^|[\s;&|<>])(?:{_WORDS})(?=$|[\s;&|<>])")
 _OPEN_END = re.compile(r"(?:\|&?|&&)\s*\Z")
 
 
