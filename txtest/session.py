@@ -130,7 +130,6 @@ class Session:
         self._commands = -1
         self._fifo_fd = -1
         self._ended_wait = False
-        """Commands whose turn has come, in this and earlier calls of `run`."""
         self._tty = bytearray()
         self._tty_name = ""
         self._tty_device = -1
