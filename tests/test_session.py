@@ -326,6 +326,8 @@ def test_might_be_unfinished_is_false_only_for_plain_simple_commands(
         ('ls x > /dev/null 2>&1 && echo "$HOME"; echo a\\ b', True),
         ("echo $'it\\'s'", True),
         ("echo a \\", False),
+        ("echo a |\\\n", False),
+        ("echo a \\\n  b", False),
         ("echo 'open", False),
         ("echo \\'open'", False),
         ("echo $'a\\'", False),

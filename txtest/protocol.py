@@ -111,11 +111,14 @@ def parses_to_its_end(source: str) -> bool:
     """False unless bash surely reads the text as whole commands, ending where it ends.
 
     Then a line after it is a command of its own: the text holds no here-document,
-    comment, grouping or reserved word, its quotes and brackets close, and it does not end
-    with `\\`, `|`, `|&` or `&&`. Anything else may be unfinished (or wrong), and
-    the session then runs nothing of its own inside the same eval.
+    comment, grouping or reserved word, its quotes and brackets close, no line of it
+    ends with `\\`, and it does not end with `|`, `|&` or `&&`. Anything else may
+    be unfinished (or wrong), and the session then runs nothing of its own inside
+    the same eval.
     """
-    if _MAY_OPEN.search(source) or source.endswith("\\") or _OPEN_END.search(source):
+    if _MAY_OPEN.search(source) or _OPEN_END.search(source):
+        return False
+    if source.endswith("\\") or "\\\n" in source:  # a line joined to the next
         return False
     return _closes(source)
 
