@@ -50,9 +50,6 @@ if TYPE_CHECKING:
 
 _POLL = 0.05
 WAITING = "waiting for terminal input"
-_COALESCE = 0.0003
-"""While bash has further commands queued, wait this long after each read: output
-then comes in fewer, larger reads, and both processes wake less often."""
 
 
 DEFAULT_SIZE = (80, 24)
@@ -223,11 +220,10 @@ class Session:
             while next_line < len(lines) and next_line <= index + self._lookahead:
                 pending += lines[next_line]
                 next_line += 1
-            queued = next_line > index + 1
             self._ended_wait = False
             deadline = started + job.timeout
             prompts = prompts_after(lines[index])
-            frame = self._frame(deadline, pending, job.timeout, queued, prompts)
+            frame = self._frame(deadline, pending, job.timeout, prompts=prompts)
             duration = time.monotonic() - started
             if frame is None:
                 yield RawRun(self._reader.take(), None, self.lost, duration, wall)
@@ -236,7 +232,7 @@ class Session:
                 yield RawRun(frame.output, frame.status, failure, duration, wall)
 
     def _frame(
-        self, deadline: float, pending: bytearray, timeout: float, queued: bool, prompts: int = 1
+        self, deadline: float, pending: bytearray, timeout: float, *, prompts: int = 1
     ) -> Frame | None:
         """The frame of the command whose turn it is, up to the last of its line's prompts.
 
@@ -254,7 +250,7 @@ class Session:
         output = bytearray()
         frames: list[Frame] = []
         while len(frames) < prompts:
-            frame = self._read_frame(deadline, pending, timeout, queued)
+            frame = self._read_frame(deadline, pending, timeout)
             if frame is None:
                 self._reader.pending[:0] = output
                 return None
@@ -266,9 +262,7 @@ class Session:
         """The line on bash's pipe that runs one command (txtest.protocol)."""
         return command_line(source, self._target)
 
-    def _read_frame(
-        self, deadline: float, pending: bytearray, timeout: float, coalesce: bool = False
-    ) -> Frame | None:
+    def _read_frame(self, deadline: float, pending: bytearray, timeout: float) -> Frame | None:
         """Read until the next prompt; None when the session is lost on the way."""
         quiet_since = time.monotonic()
         received = len(self._reader.pending)
@@ -291,8 +285,6 @@ class Session:
                 return None
             if not self._pump(pending, min(remaining, _POLL)):
                 return None
-            if coalesce:
-                time.sleep(_COALESCE)
 
     @functools.cached_property
     def _sees_waits(self) -> bool:
@@ -333,9 +325,7 @@ class Session:
         with contextlib.suppress(OSError):
             fcntl.ioctl(self._fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         self.size = size
-        self._frame(
-            time.monotonic() + 30.0, bytearray(terminal_line(columns, rows, term)), 30.0, False
-        )
+        self._frame(time.monotonic() + 30.0, bytearray(terminal_line(columns, rows, term)), 30.0)
 
     def interact(
         self, source: str, typist: Typist, *, timeout: float, screen: bool = False
