@@ -219,6 +219,19 @@ def test_ulimit_n_4_does_not_hang_the_session(ws: Workspace) -> None:
     assert run.summary == "0 passed, 2 failed"
 
 
+def test_unsetting_every_function_leaves_the_sessions_own(ws: Workspace) -> None:
+    passes(
+        ws,
+        "$ greet() { echo hi; }",
+        "$ unset -f $(compgen -A function) 2>/dev/null",
+        "[1]",
+        "$ type greet 2>&1 | head -1",
+        "bash: type: greet: not found",
+        "$ echo still here",
+        "still here",
+    )
+
+
 def test_ulimit_n_5_leaves_the_next_commands_running(ws: Workspace) -> None:
     passes(
         ws,

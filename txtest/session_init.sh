@@ -80,6 +80,10 @@ __txtest_size() {
     unset __txtest_t __txtest_tset __txtest_tx
   fi
 }
+# A document that unsets every function (`unset -f $(compgen -A function)`)
+# gets an error for these instead of a session that can run nothing more.
+readonly -f __txtest_ret __txtest_status __txtest_fin __txtest_stderr __txtest_int
+readonly -f __txtest_unint __txtest_trap __txtest_eval __txtest_size
 __txtest_s=0 __txtest_k=('' ' && ((1))')
 __txtest_p='@SENTINEL@' __txtest_a='@FIRST@' __txtest_b='@SECOND@' __txtest_c='\072'
 PS2=''
