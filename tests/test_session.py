@@ -336,7 +336,11 @@ def test_might_be_unfinished_is_false_only_for_plain_simple_commands(
         ("echo a |&", False),
         ("true &&", False),
         ("true;if true", False),
-        ("echo $(date)", False),
+        ("echo $(date) $((1 + 2)) <(true); (cd /tmp && ls)", True),
+        ("a=(1 2", False),
+        ("f()", False),
+        ('echo "$(date)"', False),
+        ("echo [(])", False),
         ("echo a # why", False),
     ],
 )
@@ -348,7 +352,7 @@ def test_parses_to_its_end_only_where_no_line_after_can_join_the_text(
 
 PIECES = [" ", "a", "echo", "'", '"', "$", "\\", "|", "&", ";", "&&", "||", ">", "<", "<<", "\n"]
 PIECES += ["if", "then", "fi", "(", ")", "{", "}", "#", "`", "$'", "!", "[[", "]]", "x=1", "EOF"]
-PIECES += ["[", "]", "$[", "a[", "<<<", "2>&1", ";;", "case", "in", "esac"]
+PIECES += ["[", "]", "$[", "a[", "<<<", "2>&1", ";;", "case", "in", "esac", "$(", "$((", "f()"]
 
 
 TEXT = st.lists(st.sampled_from(PIECES), min_size=1, max_size=10)

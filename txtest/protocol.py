@@ -111,7 +111,7 @@ def parses_to_its_end(source: str) -> bool:
     """False unless bash surely reads the text as whole commands, ending where it ends.
 
     Then a line after it is a command of its own: the text holds no here-document,
-    comment, grouping or reserved word, its quotes and brackets close, no line of it
+    comment, `{` group or reserved word, its quotes and brackets close, no line of it
     ends with `\\`, and it does not end with `|`, `|&` or `&&`. Anything else may
     be unfinished (or wrong), and the session then runs nothing of its own inside
     the same eval.
@@ -124,18 +124,23 @@ def parses_to_its_end(source: str) -> bool:
 
 
 _WORDS = "|".join(re.escape(word) for word in sorted(_RESERVED))
-_MAY_OPEN = re.compile(rf"[`(){{}}#]|<<|\$\[|(?:^|[\s;&|<>])(?:{_WORDS})(?=$|[\s;&|<>])")
+_MAY_OPEN = re.compile(rf"[`{{}}#]|<<|\$\[|\(\s*\)|(?:^|[\s;&|<>()])(?:{_WORDS})(?=$|[\s;&|<>()])")
+"""What may leave text open: a backquote, a brace, a comment, a here-document, `$[`,
+a function's `()`, a reserved word."""
 _OPEN_END = re.compile(r"(?:\|&?|&&)\s*\Z")
 
 
+_OPENER_OF = {"]": "[", ")": "("}
+
+
 def _closes(text: str) -> bool:
-    """Whether every quote ('...', "...", $'...') and every `[` opened in text is closed.
+    """Whether every quote ('...', "...", $'...'), `(` and `[` opened in text is closed.
 
     (bash reads `name[` at the start of a word as an array subscript, to its `]`.)
     """
     quote = ""
     escaped = dollar = False
-    depth = 0
+    opened: list[str] = []
     for char in text:
         literal = escaped
         if escaped:
@@ -145,15 +150,17 @@ def _closes(text: str) -> bool:
         elif char == "\\":
             escaped = True
         elif quote:
+            if quote == '"' and dollar and char == "(":
+                return False  # a substitution in "...": its own quotes and parentheses
             quote = "" if char == quote[-1] else quote
         elif char in "'\"":
             quote = "$'" if dollar and char == "'" else char
-        elif char in "[]":
-            depth += 1 if char == "[" else -1
-            if depth < 0:
-                return False
-        dollar = char == "$" and not (quote or literal)
-    return not quote and not escaped and depth == 0
+        elif char in "[(":
+            opened.append(char)
+        elif char in _OPENER_OF and (not opened or opened.pop() != _OPENER_OF[char]):
+            return False
+        dollar = char == "$" and not literal and quote in ("", '"')
+    return not quote and not escaped and not opened
 
 
 def ansi_c_quote(data: bytes) -> bytes:
