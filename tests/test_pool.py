@@ -22,16 +22,25 @@ def fake_tasks(count: int, **options: object) -> list[pool.Task]:
     return [(Path(f"doc{i}.md"), f"doc{i}.md", run) for i in range(count)]
 
 
-def fake_result(
-    path: Path,
-    display: str,
-    options: RunOptions,
-    stop: StopFlag | None = None,
-    listen: Listener | None = None,
-    sweeper: Sweeper | None = None,
-) -> DocumentResult:
+def fake_result(path: Path, display: str) -> DocumentResult:
     """What a worker sends back, without running anything: the document named in keep_tmp."""
     return DocumentResult(Document(path, display, DocFormat.MARKDOWN), keep_tmp=display)
+
+
+def stand_in(behave: Callable[[Path, str], DocumentResult]) -> Callable[..., DocumentResult]:
+    """A pool.run_one that runs nothing: behave(path, display) says what it returns."""
+
+    def run_one(
+        path: Path,
+        display: str,
+        options: RunOptions,
+        stop: StopFlag | None = None,
+        listen: Listener | None = None,
+        sweeper: Sweeper | None = None,
+    ) -> DocumentResult:
+        return behave(path, display)
+
+    return run_one
 
 
 def results_of(outcomes: Iterable[pool.Outcome]) -> list[DocumentResult]:
@@ -50,7 +59,7 @@ def no_children_left() -> bool:
 
 
 def test_results_come_in_task_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pool, "run_one", fake_result)
+    monkeypatch.setattr(pool, "run_one", stand_in(fake_result))
     tasks = fake_tasks(20_000)
     seen: list[tuple[int, RunEvent]] = []
     results = results_of(pool.run_all(tasks, 3, lambda number, event: seen.append((number, event))))
@@ -61,19 +70,12 @@ def test_results_come_in_task_order(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_each_task_runs_once_across_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    def whose(
-        path: Path,
-        display: str,
-        options: RunOptions,
-        stop: StopFlag | None,
-        listen: Listener | None,
-        sweeper: Sweeper | None,
-    ) -> DocumentResult:
+    def whose(path: Path, display: str) -> DocumentResult:
         return DocumentResult(
             Document(path, display, DocFormat.MARKDOWN), keep_tmp=f"{display} {os.getpid()}"
         )
 
-    monkeypatch.setattr(pool, "run_one", whose)
+    monkeypatch.setattr(pool, "run_one", stand_in(whose))
     results = results_of(pool.run_all(fake_tasks(300), 2, None))
     assert [str(result.keep_tmp).split()[0] for result in results] == [
         f"doc{i}.md" for i in range(300)
@@ -103,40 +105,26 @@ def kill_this_worker() -> None:
 def test_a_worker_that_fails_is_reported_and_no_worker_is_left(
     monkeypatch: pytest.MonkeyPatch, mishap: Callable[[], None], message: str
 ) -> None:
-    def unlucky(
-        path: Path,
-        display: str,
-        options: RunOptions,
-        stop: StopFlag | None,
-        listen: Listener | None,
-        sweeper: Sweeper | None,
-    ) -> DocumentResult:
+    def unlucky(path: Path, display: str) -> DocumentResult:
         if os.getpid() != parent:  # in a worker
             mishap()
-        return fake_result(path, display, options)
+        return fake_result(path, display)
 
     parent = os.getpid()
-    monkeypatch.setattr(pool, "run_one", unlucky)
+    monkeypatch.setattr(pool, "run_one", stand_in(unlucky))
     with pytest.raises(pool.WorkerError, match=message):
         results_of(pool.run_all(fake_tasks(10), 2, None))
     assert no_children_left()
 
 
 def test_fail_fast_hands_out_nothing_after_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
-    def failing(
-        path: Path,
-        display: str,
-        options: RunOptions,
-        stop: StopFlag | None,
-        listen: Listener | None,
-        sweeper: Sweeper | None,
-    ) -> DocumentResult:
+    def failing(path: Path, display: str) -> DocumentResult:
         if display == "doc2.md":
             error = InputError("boom", path=display)
             return DocumentResult(Document(path, display, DocFormat.MARKDOWN), error=error)
-        return fake_result(path, display, options)
+        return fake_result(path, display)
 
-    monkeypatch.setattr(pool, "run_one", failing)
+    monkeypatch.setattr(pool, "run_one", stand_in(failing))
     results = results_of(pool.run_all(fake_tasks(2000, fail_fast=True), 2, None))
     shown = [result.document.display for result in results]
     assert "doc2.md" in shown
